@@ -1,0 +1,245 @@
+/*
+ * cors_engine.h: the CORS policy engine of mod_cors.
+ *
+ * Everything here depends on APR and PCRE2 only, never on httpd, so that it
+ * can be unit-tested and fuzzed on its own.  A configuration value is
+ * checked and compiled once, when the configuration is read, into immutable
+ * rule tables; a request is then decided against them without copying or
+ * allocating anything unless a header must be built for it.
+ *
+ * Vocabulary follows the Fetch standard: origin, preflight, safelisted,
+ * request headers.
+ */
+#ifndef CORS_ENGINE_H
+#define CORS_ENGINE_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_hash.h>
+
+/* Tri-state settings: a scope that does not set one inherits it. */
+#define CORS_UNSET (-1)
+#define CORS_OFF 0
+#define CORS_ON 1
+
+/* Longest Origin value the engine looks at.  A serialized origin is a
+ * scheme, a host of at most 253 bytes and a port; anything longer is not
+ * one a browser sends, and is refused without being read further. */
+#define CORS_ORIGIN_MAX 512
+
+/* ------------------------------------------------------------------ */
+/* Origin rules                                                        */
+/* ------------------------------------------------------------------ */
+
+/* The compiled origin rules of one scope (CORSAllowOrigin and
+ * CORSAllowOriginMatch together): exact origins in a hash table,
+ * "*.domain" and ":*" patterns in per-scheme hash tables keyed by the part
+ * after the wildcard, and whole-match regular expressions. */
+typedef struct cors_origins cors_origins_t;
+
+typedef enum {
+    CORS_ORIGIN_MALFORMED = 0, /* not a serialized origin a browser sends */
+    CORS_ORIGIN_DENIED,        /* well-formed, matched by no rule */
+    CORS_ORIGIN_ALLOWED        /* matched by a rule (or the rules hold "*") */
+} cors_origin_result_t;
+
+cors_origins_t *cors_origins_make(apr_pool_t *p);
+
+/* Adds one CORSAllowOrigin value.  Returns NULL, or the reason the value is
+ * refused (allocated from p).  The value is stored lower-case. */
+const char *cors_origins_add(cors_origins_t *o, apr_pool_t *p,
+                             const char *value);
+
+/* Adds one CORSAllowOriginMatch regular expression, compiled (with JIT
+ * where available) to match the whole Origin value.  Compiled code is
+ * released by a cleanup on p.  Returns NULL or the reason. */
+const char *cors_origins_add_regex(cors_origins_t *o, apr_pool_t *p,
+                                   const char *regex);
+
+/* Whether the rules hold "*". */
+int cors_origins_any(const cors_origins_t *o);
+
+/* Whether any rule was added. */
+int cors_origins_empty(const cors_origins_t *o);
+
+/* Matches a request's Origin value byte for byte.  scratch is used only
+ * when a regular expression has to run.  *rule, when not NULL, receives a
+ * static description of the kind of rule that matched (for the log). */
+cors_origin_result_t cors_origins_match(const cors_origins_t *o,
+                                        const char *origin, apr_pool_t *scratch,
+                                        const char **rule);
+
+/* Checks that a request's Origin value is a serialized origin as browsers
+ * send it (lower-case scheme and host, no default port, no path). */
+int cors_origin_is_well_formed(const char *origin, apr_size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Methods and header names                                            */
+/* ------------------------------------------------------------------ */
+
+/* A set of methods (case-sensitive) or header names (case-insensitive),
+ * possibly with "*", and its value for a response header, joined once. */
+typedef struct cors_names cors_names_t;
+
+typedef enum {
+    CORS_NAMES_METHODS = 0,       /* CORSAllowMethods */
+    CORS_NAMES_REQUEST_HEADERS,   /* CORSAllowHeaders */
+    CORS_NAMES_RESPONSE_HEADERS   /* CORSExposeHeaders */
+} cors_names_kind_t;
+
+cors_names_t *cors_names_make(apr_pool_t *p, cors_names_kind_t kind);
+
+/* Adds one value of the directive.  Returns NULL or the reason. */
+const char *cors_names_add(cors_names_t *n, apr_pool_t *p, const char *value);
+
+int cors_names_any(const cors_names_t *n);
+
+/* Whether the set holds this name, compared as the kind requires.  For
+ * request headers, "*" is not consulted: see cors_request_headers_check. */
+int cors_names_has(const cors_names_t *n, const char *name, apr_size_t len);
+
+/* The names joined with ", " as the directive listed them ("*" included),
+ * or NULL when empty. */
+const char *cors_names_joined(const cors_names_t *n);
+
+/* Whether a byte is an HTTP token character (RFC 9110 tchar). */
+int cors_is_tchar(unsigned char c);
+
+/* The safelisted methods: GET, HEAD, POST, byte for byte. */
+int cors_method_is_safelisted(const char *method);
+
+/* ------------------------------------------------------------------ */
+/* Access-Control-Request-Headers                                      */
+/* ------------------------------------------------------------------ */
+
+typedef enum {
+    CORS_HEADERS_ALLOWED = 0,
+    CORS_HEADERS_MALFORMED, /* an element is not a token */
+    CORS_HEADERS_DENIED     /* a name is not allowed */
+} cors_headers_result_t;
+
+/* Checks every name of an Access-Control-Request-Headers value (which
+ * httpd hands over with repeated header lines already joined by ", ")
+ * against the allowed set, in one pass: elements are separated by commas,
+ * optional white space around them and empty elements are skipped.  "*"
+ * in the set allows every name except Authorization, which must be listed.
+ * allowed may be NULL (nothing allowed).  On failure *bad/*bad_len point at
+ * the offending element inside value.  *count receives the number of
+ * names. */
+cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
+                                                 const char *value,
+                                                 apr_size_t *count,
+                                                 const char **bad,
+                                                 apr_size_t *bad_len);
+
+/* The names of an Access-Control-Request-Headers value, lower-cased and
+ * joined with ", " (for reflecting them when credentials make "*"
+ * literal).  The value must have passed cors_request_headers_check. */
+const char *cors_request_headers_join(apr_pool_t *p, const char *value);
+
+/* ------------------------------------------------------------------ */
+/* Policy: the settings of one scope, merging, and the decision        */
+/* ------------------------------------------------------------------ */
+
+/* One scope's settings.  Pointers are NULL and flags CORS_UNSET when the
+ * scope does not set them; merging picks, setting by setting, the nearest
+ * scope that does.  All compiled parts are immutable after start-up, so a
+ * merge copies pointers only. */
+typedef struct {
+    int engine;
+    int credentials;
+    int private_network;
+    int max_age;             /* seconds, or CORS_UNSET */
+    const char *max_age_str; /* the same, as sent */
+    cors_origins_t *origins; /* both origin directives: one setting */
+    cors_names_t *methods;
+    cors_names_t *allow_headers;
+    cors_names_t *expose_headers;
+    /* Set once when a merge meets "*" from a parent with credentials from
+     * a child, so that the warning is logged once per scope and process.
+     * It belongs to the scope that created it and is written atomically. */
+    volatile apr_uint32_t *warned;
+} cors_policy_t;
+
+cors_policy_t *cors_policy_make(apr_pool_t *p);
+cors_policy_t *cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
+                                 const cors_policy_t *add);
+
+/* Whether the scope has a policy: engine on and at least one origin rule. */
+int cors_policy_active(const cors_policy_t *pol);
+
+/* Whether the policy answers "*" but a scope asked for credentials: the
+ * module then omits Access-Control-Allow-Credentials (and warns). */
+int cors_policy_credentials_conflict(const cors_policy_t *pol);
+
+/* Parses a CORSMaxAge value (0-86400).  Returns NULL or the reason. */
+const char *cors_parse_max_age(const char *value, int *seconds);
+
+/* What the request brings: the values of its headers, NULL when absent. */
+typedef struct {
+    const char *method;
+    const char *origin;
+    const char *request_method;          /* Access-Control-Request-Method */
+    const char *request_headers;         /* Access-Control-Request-Headers */
+    const char *request_private_network; /* ...-Request-Private-Network */
+} cors_request_t;
+
+typedef enum {
+    CORS_NOT_CORS = 0,      /* no Origin */
+    CORS_ALLOWED,           /* actual request from an allowed origin */
+    CORS_DISALLOWED,        /* actual request from another origin */
+    CORS_PREFLIGHT_ALLOWED, /* answered 204 by the module */
+    CORS_PREFLIGHT_REFUSED  /* answered 403 by the module */
+} cors_verdict_t;
+
+/* The verdict, why, and the response headers it calls for (NULL: omit). */
+typedef struct {
+    cors_verdict_t verdict;
+    const char *reason;     /* static text */
+    const char *detail;     /* what failed or matched, not terminated */
+    apr_size_t detail_len;
+    const char *allow_origin;
+    const char *allow_credentials;
+    const char *allow_methods;
+    const char *allow_headers;
+    const char *max_age;
+    const char *allow_private_network;
+    const char *expose_headers;
+    int expose_from_response; /* "*" with credentials: list the response's */
+    const char *vary;         /* request headers the answer depended on */
+} cors_decision_t;
+
+/* Decides a request in a scope whose policy is active.  pool is used only
+ * to build a header that must echo the request, or to run a regex. */
+void cors_decide(const cors_policy_t *pol, const cors_request_t *req,
+                 apr_pool_t *pool, cors_decision_t *d);
+
+/* The name of a verdict, as logged and as the request note "cors". */
+const char *cors_verdict_name(cors_verdict_t v);
+
+/* ------------------------------------------------------------------ */
+/* Response headers                                                    */
+/* ------------------------------------------------------------------ */
+
+/* Removes every Access-Control-* field from a table. */
+void cors_strip_access_control(apr_table_t *t);
+
+/* Merges comma-separated tokens into the Vary field of primary (where the
+ * response's Vary fields are, other holding the rest), adding only those
+ * that neither table's Vary names already, and none when Vary is "*". */
+void cors_vary_merge(apr_table_t *primary, const apr_table_t *other,
+                     const char *tokens);
+
+/* The names of the fields in a and b that a page could not read without
+ * Access-Control-Expose-Headers (not safelisted, not Set-Cookie, not
+ * Access-Control-*), each once, joined with ", ", or NULL when none. */
+const char *cors_expose_list(apr_pool_t *p, const apr_table_t *a,
+                             const apr_table_t *b);
+
+/* Applies a decision to a response's two header tables: removes any
+ * Access-Control-* field a handler or backend set, adds the decision's
+ * fields to headers, merges Vary. */
+void cors_apply(apr_pool_t *p, const cors_decision_t *d, apr_table_t *headers,
+                apr_table_t *err_headers);
+
+#endif /* CORS_ENGINE_H */

@@ -82,9 +82,9 @@ int cors_origin_is_well_formed(const char *origin, apr_size_t len);
 typedef struct cors_names cors_names_t;
 
 typedef enum {
-    CORS_NAMES_METHODS = 0,       /* CORSAllowMethods */
-    CORS_NAMES_REQUEST_HEADERS,   /* CORSAllowHeaders */
-    CORS_NAMES_RESPONSE_HEADERS   /* CORSExposeHeaders */
+    CORS_NAMES_METHODS = 0,     /* CORSAllowMethods */
+    CORS_NAMES_REQUEST_HEADERS, /* CORSAllowHeaders */
+    CORS_NAMES_RESPONSE_HEADERS /* CORSExposeHeaders */
 } cors_names_kind_t;
 
 cors_names_t *cors_names_make(apr_pool_t *p, cors_names_kind_t kind);
@@ -102,8 +102,10 @@ int cors_names_has(const cors_names_t *n, const char *name, apr_size_t len);
  * or NULL when empty. */
 const char *cors_names_joined(const cors_names_t *n);
 
-/* Whether a byte is an HTTP token character (RFC 9110 tchar). */
+/* Whether a byte is an HTTP token character (RFC 9110 tchar), and whether
+ * len bytes (at least one) are all token characters. */
 int cors_is_tchar(unsigned char c);
+int cors_is_token(const char *s, apr_size_t len);
 
 /* The safelisted methods: GET, HEAD, POST, byte for byte. */
 int cors_method_is_safelisted(const char *method);
@@ -123,7 +125,7 @@ typedef enum {
  * against the allowed set, in one pass: elements are separated by commas,
  * optional white space around them and empty elements are skipped.  "*"
  * in the set allows every name except Authorization, which must be listed.
- * allowed may be NULL (nothing allowed).  On failure *bad/*bad_len point at
+ * allowed may be NULL (nothing allowed).  On failure *bad and *bad_len point at
  * the offending element inside value.  *count receives the number of
  * names. */
 cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
@@ -195,8 +197,8 @@ typedef enum {
 /* The verdict, why, and the response headers it calls for (NULL: omit). */
 typedef struct {
     cors_verdict_t verdict;
-    const char *reason;     /* static text */
-    const char *detail;     /* what failed or matched, not terminated */
+    const char *reason; /* static text */
+    const char *detail; /* what failed or matched, not terminated */
     apr_size_t detail_len;
     const char *allow_origin;
     const char *allow_credentials;
@@ -227,7 +229,7 @@ void cors_strip_access_control(apr_table_t *t);
 /* Merges comma-separated tokens into the Vary field of primary (where the
  * response's Vary fields are, other holding the rest), adding only those
  * that neither table's Vary names already, and none when Vary is "*". */
-void cors_vary_merge(apr_table_t *primary, const apr_table_t *other,
+void cors_vary_merge(apr_table_t *primary, apr_table_t *other,
                      const char *tokens);
 
 /* The names of the fields in a and b that a page could not read without

@@ -1,0 +1,616 @@
+/*
+ * cors_origin.c: origin rules - parsing CORSAllowOrigin values, compiling
+ * them into hash tables, and matching a request's Origin against them.
+ *
+ * A request's Origin is parsed once, strictly (browsers send the
+ * lower-case serialization of an origin and nothing else), and then looked
+ * up, never scanned against the rules: the exact origins are one hash
+ * table; "*.domain" and "host:*" patterns (any scheme, port or none) live in
+ * per-scheme tables keyed by what follows the wildcard, so a match costs
+ * one lookup per label of the request's host, whatever the number of rules.
+ * Regular expressions run last, only when no table decided.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <apr_strings.h>
+#include <apr_lib.h>
+#include <string.h>
+#include <stdio.h>
+#include <arpa/inet.h>
+
+#include "cors_engine.h"
+
+typedef struct {
+    const char *scheme;
+    apr_size_t scheme_len;
+    apr_hash_t *subdomains;          /* "domain" or "domain:port" */
+    apr_hash_t *any_port;            /* "host" */
+    apr_hash_t *subdomains_any_port; /* "domain" */
+} cors_scheme_rules_t;
+
+typedef struct {
+    pcre2_code *code;
+    const char *source;
+} cors_regex_t;
+
+struct cors_origins {
+    int any;
+    int count;
+    apr_hash_t *exact;           /* full serialized origin */
+    apr_array_header_t *schemes; /* cors_scheme_rules_t */
+    apr_array_header_t *regexes; /* cors_regex_t */
+};
+
+/* The parts of a serialized origin, as offsets into the string. */
+typedef struct {
+    apr_size_t len;
+    apr_size_t scheme_len; /* before "://" */
+    apr_size_t host;       /* offset of the host */
+    apr_size_t host_len;
+    apr_size_t port; /* offset of ":port", == len when none */
+    int ipv6;
+    int numeric_tail; /* last label is all digits: an IPv4 address */
+} cors_origin_parts_t;
+
+static int
+is_scheme_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '-' || c == '.';
+}
+
+static int
+is_host_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+}
+
+/* The default port of the schemes that have one (the Fetch standard's
+ * special schemes); browsers never serialize it. */
+static int
+default_port(const char *scheme, apr_size_t len)
+{
+    if ((len == 4 && !memcmp(scheme, "http", 4)) ||
+        (len == 2 && !memcmp(scheme, "ws", 2))) {
+        return 80;
+    }
+    if ((len == 5 && !memcmp(scheme, "https", 5)) ||
+        (len == 3 && !memcmp(scheme, "wss", 3))) {
+        return 443;
+    }
+    if (len == 3 && !memcmp(scheme, "ftp", 3)) {
+        return 21;
+    }
+    return 0;
+}
+
+/*
+ * Parses a lower-case serialized origin "scheme://host[:port]" where host
+ * is a DNS name, a dotted IPv4 address or a bracketed IPv6 address.  Used
+ * for requests (strictly as browsers send) and, after lower-casing, for
+ * configuration values.  A port must be 1-65535 without leading zeros and
+ * not the scheme's default.  Returns 1 when well-formed.
+ */
+static int
+parse_origin(const char *s, apr_size_t len, cors_origin_parts_t *o)
+{
+    apr_size_t i = 0, label = 0;
+
+    if (len == 0 || len > CORS_ORIGIN_MAX) {
+        return 0;
+    }
+    memset(o, 0, sizeof(*o));
+    o->len = len;
+    if (!(s[0] >= 'a' && s[0] <= 'z')) {
+        return 0;
+    }
+    while (i < len && is_scheme_char((unsigned char)s[i])) {
+        i++;
+    }
+    if (len - i < 4 || memcmp(s + i, "://", 3)) {
+        return 0;
+    }
+    o->scheme_len = i;
+    i += 3;
+    o->host = i;
+    if (s[i] == '[') {
+        /* Bracketed IPv6: the characters of its textual form only; whether
+         * it is canonical matters for configuration values only (a request
+         * that differs from a rule byte for byte does not match it). */
+        i++;
+        while (i < len && s[i] != ']') {
+            unsigned char c = (unsigned char)s[i];
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+                  c == ':' || c == '.')) {
+                return 0;
+            }
+            i++;
+        }
+        if (i >= len || i - o->host < 3) {
+            return 0;
+        }
+        i++;
+        o->ipv6 = 1;
+    } else {
+        int digits_only = 1;
+        label = i;
+        while (i < len && s[i] != ':') {
+            unsigned char c = (unsigned char)s[i];
+            if (c == '.') {
+                if (i == label || i - label > 63) {
+                    return 0; /* empty or overlong label */
+                }
+                label = i + 1;
+                digits_only = 1;
+            } else if (is_host_char(c)) {
+                if (c < '0' || c > '9') {
+                    digits_only = 0;
+                }
+            } else {
+                return 0;
+            }
+            i++;
+        }
+        if (i == label || i - label > 63 || i - o->host > 253) {
+            return 0; /* empty host, trailing dot, overlong */
+        }
+        o->numeric_tail = digits_only;
+    }
+    o->host_len = i - o->host;
+    o->port = i;
+    if (i < len) {
+        apr_size_t start;
+        long port = 0;
+        if (s[i] != ':') {
+            return 0;
+        }
+        start = ++i;
+        if (i >= len || s[i] == '0' || len - i > 5) {
+            return 0;
+        }
+        for (; i < len; i++) {
+            if (s[i] < '0' || s[i] > '9') {
+                return 0;
+            }
+            port = port * 10 + (s[i] - '0');
+        }
+        if (port < 1 || port > 65535 ||
+            port == default_port(s, o->scheme_len)) {
+            return 0;
+        }
+        (void)start;
+    }
+    if (o->numeric_tail && !o->ipv6) {
+        /* A host whose last label is numeric is an IPv4 address to a
+         * browser: only the canonical dotted quad is ever serialized. */
+        struct in_addr a;
+        char buf[16];
+        if (o->host_len > 15) {
+            return 0;
+        }
+        memcpy(buf, s + o->host, o->host_len);
+        buf[o->host_len] = '\0';
+        if (inet_pton(AF_INET, buf, &a) != 1) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int
+cors_origin_is_well_formed(const char *origin, apr_size_t len)
+{
+    cors_origin_parts_t o;
+    return parse_origin(origin, len, &o);
+}
+
+cors_origins_t *
+cors_origins_make(apr_pool_t *p)
+{
+    cors_origins_t *o = apr_pcalloc(p, sizeof(*o));
+    o->exact = apr_hash_make(p);
+    o->schemes = apr_array_make(p, 2, sizeof(cors_scheme_rules_t));
+    o->regexes = apr_array_make(p, 1, sizeof(cors_regex_t));
+    return o;
+}
+
+int
+cors_origins_any(const cors_origins_t *o)
+{
+    return o->any;
+}
+
+int
+cors_origins_empty(const cors_origins_t *o)
+{
+    return o->count == 0;
+}
+
+static cors_scheme_rules_t *
+scheme_rules(const cors_origins_t *o, const char *scheme, apr_size_t len)
+{
+    int i;
+    cors_scheme_rules_t *r = (cors_scheme_rules_t *)o->schemes->elts;
+    for (i = 0; i < o->schemes->nelts; i++) {
+        if (r[i].scheme_len == len && !memcmp(r[i].scheme, scheme, len)) {
+            return &r[i];
+        }
+    }
+    return NULL;
+}
+
+static cors_scheme_rules_t *
+scheme_rules_add(cors_origins_t *o, apr_pool_t *p, const char *scheme,
+                 apr_size_t len)
+{
+    cors_scheme_rules_t *r = scheme_rules(o, scheme, len);
+    if (!r) {
+        r = apr_array_push(o->schemes);
+        r->scheme = apr_pstrmemdup(p, scheme, len);
+        r->scheme_len = len;
+        r->subdomains = apr_hash_make(p);
+        r->any_port = apr_hash_make(p);
+        r->subdomains_any_port = apr_hash_make(p);
+    }
+    return r;
+}
+
+/* Serializes 8 IPv6 pieces as the URL standard does: lower-case hex, no
+ * leading zeros, the first longest run of two or more zero pieces as "::". */
+static void
+ipv6_serialize(const unsigned char *a, char *out)
+{
+    int i, best = -1, best_len = 1, run = -1, run_len = 0;
+    unsigned int piece[8];
+    for (i = 0; i < 8; i++) {
+        piece[i] = (unsigned int)a[2 * i] << 8 | a[2 * i + 1];
+        if (piece[i] == 0) {
+            if (run < 0) {
+                run = i;
+                run_len = 0;
+            }
+            if (++run_len > best_len) {
+                best = run;
+                best_len = run_len;
+            }
+        } else {
+            run = -1;
+        }
+    }
+    for (i = 0; i < 8; i++) {
+        if (i == best) {
+            out += sprintf(out, i == 0 ? "::" : ":");
+            i += best_len - 1;
+            continue;
+        }
+        out += sprintf(out, "%x%s", piece[i], i < 7 ? ":" : "");
+    }
+    *out = '\0';
+}
+
+static const char *
+check_ipv6(apr_pool_t *p, const char *host, apr_size_t len)
+{
+    char buf[64], canon[64];
+    unsigned char addr[16];
+    if (len < 3 || len - 2 >= sizeof(buf)) {
+        return "not an IPv6 address";
+    }
+    memcpy(buf, host + 1, len - 2);
+    buf[len - 2] = '\0';
+    if (inet_pton(AF_INET6, buf, addr) != 1) {
+        return "not an IPv6 address";
+    }
+    ipv6_serialize(addr, canon);
+    if (strcmp(canon, buf)) {
+        return apr_psprintf(p,
+                            "browsers send this IPv6 address as '[%s]': "
+                            "write it that way",
+                            canon);
+    }
+    return NULL;
+}
+
+/* Explains why a lower-cased configuration value is not an origin. */
+static const char *
+explain_bad_origin(apr_pool_t *p, const char *v)
+{
+    const char *sep = strstr(v, "://");
+    const char *rest, *host_end;
+    if (!sep) {
+        return "not an origin: expected scheme://host[:port]";
+    }
+    if (sep == v) {
+        return "missing scheme";
+    }
+    rest = sep + 3;
+    if (strchr(rest, '@')) {
+        return "an origin has no user information (no '@')";
+    }
+    if (strchr(rest, '/') || strchr(rest, '?') || strchr(rest, '#')) {
+        return "an origin has no path, query or fragment (not even a "
+               "trailing '/')";
+    }
+    host_end = rest[0] == '[' ? strchr(rest, ']') : strchr(rest, ':');
+    if (host_end && rest[0] == '[') {
+        host_end++;
+    }
+    if (host_end && *host_end == ':') {
+        const char *port = host_end + 1;
+        long n;
+        char *end;
+        if (*port == '\0') {
+            return "empty port";
+        }
+        if (*port == '0') {
+            return "a port is 1-65535 without leading zeros";
+        }
+        n = strtol(port, &end, 10);
+        if (*end || n < 1 || n > 65535) {
+            return "a port is a number from 1 to 65535";
+        }
+        if (n == default_port(v, (apr_size_t)(sep - v))) {
+            return apr_psprintf(p,
+                                "explicit default port %ld: browsers never "
+                                "send it; write the origin without ':%ld'",
+                                n, n);
+        }
+    }
+    {
+        const char *c;
+        for (c = v; *c; c++) {
+            if ((unsigned char)*c >= 0x80) {
+                return "host is not ASCII: write an internationalized "
+                       "domain name in punycode (xn--...)";
+            }
+        }
+    }
+    if (strlen(v) > CORS_ORIGIN_MAX) {
+        return "too long";
+    }
+    return "not a serialized origin: scheme://host[:port] with a DNS name, "
+           "a dotted IPv4 address or a bracketed IPv6 address";
+}
+
+/* A wildcard's domain must have two labels at least ("*.com" would allow
+ * every site under a top-level domain); "localhost" is the exception, its
+ * subdomains being the developer's own machine. */
+static int
+wildcard_domain_ok(const char *domain, apr_size_t len)
+{
+    return memchr(domain, '.', len) != NULL ||
+           (len == 9 && !memcmp(domain, "localhost", 9));
+}
+
+const char *
+cors_origins_add(cors_origins_t *o, apr_pool_t *p, const char *value)
+{
+    char *v = apr_pstrdup(p, value);
+    char *c, *sep, *host, *port_star = NULL;
+    int wildcard_sub = 0;
+    cors_origin_parts_t parts;
+    apr_size_t len;
+
+    for (c = v; *c; c++) {
+        *c = apr_tolower(*c);
+    }
+    if (!strcmp(v, "*")) {
+        o->any = 1;
+        o->count++;
+        return NULL;
+    }
+    if (!strcmp(v, "null")) {
+        return "the 'null' origin is sent by sandboxed iframes, file: pages "
+               "and redirects from any site: allowing it allows everyone";
+    }
+    sep = strstr(v, "://");
+    if (sep && sep - v == 4 && !memcmp(v, "file", 4)) {
+        return "file: URLs have no origin a server can trust";
+    }
+    if (sep) {
+        host = sep + 3;
+        if (!strncmp(host, "*.", 2)) {
+            wildcard_sub = 1;
+            /* Remove "*." so that what remains parses as an origin. */
+            memmove(host, host + 2, strlen(host + 2) + 1);
+        }
+        len = strlen(v);
+        if (len > 2 && !strcmp(v + len - 2, ":*")) {
+            port_star = v + len - 2;
+            *port_star = '\0';
+        }
+    }
+    if (strchr(v, '*')) {
+        return "'*' may stand alone, as the first label ('scheme://*.domain') "
+               "or as the port ('scheme://host:*'); use CORSAllowOriginMatch "
+               "for other patterns";
+    }
+    len = strlen(v);
+    if (!parse_origin(v, len, &parts)) {
+        const char *why;
+        if (port_star) {
+            *port_star = ':';
+        }
+        why = explain_bad_origin(p, v);
+        return why;
+    }
+    if (parts.ipv6) {
+        const char *why = check_ipv6(p, v + parts.host, parts.host_len);
+        if (why) {
+            return why;
+        }
+    }
+    if (port_star && parts.port != len) {
+        return "a port may be a number or '*', not both";
+    }
+    if (wildcard_sub) {
+        cors_scheme_rules_t *r;
+        const char *domain = v + parts.host;
+        if (parts.ipv6 || parts.numeric_tail) {
+            return "'*.' applies to DNS names, not IP addresses";
+        }
+        if (!wildcard_domain_ok(domain, parts.host_len)) {
+            return "'*.' over a top-level domain allows every site under it: "
+                   "name a registrable domain ('https://*.example.com')";
+        }
+        r = scheme_rules_add(o, p, v, parts.scheme_len);
+        if (port_star) {
+            apr_hash_set(r->subdomains_any_port, domain, parts.host_len, v);
+        } else {
+            /* Key: "domain[:port]", the tail of a matching request. */
+            apr_hash_set(r->subdomains, domain, (apr_ssize_t)(len - parts.host),
+                         v);
+        }
+    } else if (port_star) {
+        cors_scheme_rules_t *r = scheme_rules_add(o, p, v, parts.scheme_len);
+        apr_hash_set(r->any_port, v + parts.host, parts.host_len, v);
+    } else {
+        apr_hash_set(o->exact, v, (apr_ssize_t)len, v);
+    }
+    o->count++;
+    return NULL;
+}
+
+/* PCRE2 allocates through these, from the pool that owns the data. */
+static void *
+pool_malloc(size_t size, void *pool)
+{
+    return apr_palloc((apr_pool_t *)pool, size);
+}
+
+static void
+pool_free(void *block, void *pool)
+{
+    (void)block;
+    (void)pool;
+}
+
+static apr_status_t
+regex_cleanup(void *data)
+{
+    pcre2_code_free((pcre2_code *)data); /* releases JIT memory */
+    return APR_SUCCESS;
+}
+
+static int
+regex_matches(const cors_regex_t *re, const char *s, apr_size_t len,
+              pcre2_general_context *gc)
+{
+    pcre2_match_data *md = pcre2_match_data_create(1, gc);
+    int rc;
+    if (!md) {
+        return 0;
+    }
+    rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
+    pcre2_match_data_free(md);
+    return rc >= 0;
+}
+
+const char *
+cors_origins_add_regex(cors_origins_t *o, apr_pool_t *p, const char *regex)
+{
+    pcre2_general_context *gc;
+    pcre2_compile_context *cc;
+    cors_regex_t re;
+    int err;
+    PCRE2_SIZE off;
+
+    gc = pcre2_general_context_create(pool_malloc, pool_free, p);
+    cc = pcre2_compile_context_create(gc);
+    /* Anchored at both ends: the whole Origin must match, so that
+     * "^https://a\.example\.org" cannot be satisfied by
+     * "https://a.example.org.evil.net". */
+    re.code = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
+                            PCRE2_ANCHORED | PCRE2_ENDANCHORED, &err, &off, cc);
+    if (!re.code) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(err, msg, sizeof(msg));
+        return apr_psprintf(p,
+                            "regular expression does not compile at "
+                            "offset %lu: %s",
+                            (unsigned long)off, (const char *)msg);
+    }
+    apr_pool_cleanup_register(p, re.code, regex_cleanup, apr_pool_cleanup_null);
+    /* JIT is an optimization: without it (no JIT on this platform, or no
+     * executable memory) the interpreter gives the same answers. */
+    (void)pcre2_jit_compile(re.code, PCRE2_JIT_COMPLETE);
+    re.source = apr_pstrdup(p, regex);
+    if (regex_matches(&re, "null", 4, gc)) {
+        return "the regular expression matches the 'null' origin, which "
+               "sandboxed iframes and file: pages send: allowing it allows "
+               "everyone";
+    }
+    *(cors_regex_t *)apr_array_push(o->regexes) = re;
+    o->count++;
+    return NULL;
+}
+
+cors_origin_result_t
+cors_origins_match(const cors_origins_t *o, const char *origin,
+                   apr_pool_t *scratch, const char **rule)
+{
+    cors_origin_parts_t parts;
+    apr_size_t len;
+    const char *why = NULL;
+
+    if (o->any) {
+        if (rule) {
+            *rule = "*";
+        }
+        return CORS_ORIGIN_ALLOWED;
+    }
+    /* Bounded: nothing longer than CORS_ORIGIN_MAX is read. */
+    len = strnlen(origin, CORS_ORIGIN_MAX + 1);
+    if (!parse_origin(origin, len, &parts)) {
+        return CORS_ORIGIN_MALFORMED;
+    }
+    if (apr_hash_get(o->exact, origin, (apr_ssize_t)len)) {
+        why = "exact origin";
+    } else if (o->schemes->nelts) {
+        const cors_scheme_rules_t *r =
+            scheme_rules(o, origin, parts.scheme_len);
+        if (r) {
+            const char *host = origin + parts.host;
+            apr_size_t i;
+            if (apr_hash_count(r->any_port) &&
+                apr_hash_get(r->any_port, host, parts.host_len)) {
+                why = "host with any port";
+            }
+            /* Each proper suffix after a dot: "*." needs one label at
+             * least in front of the domain, and labels are never empty. */
+            for (i = 0; !why && !parts.ipv6 && i < parts.host_len; i++) {
+                const char *suffix;
+                if (host[i] != '.') {
+                    continue;
+                }
+                suffix = host + i + 1;
+                if (apr_hash_get(r->subdomains, suffix,
+                                 (apr_ssize_t)(len - (parts.host + i + 1)))) {
+                    why = "subdomain pattern";
+                } else if (apr_hash_get(
+                               r->subdomains_any_port, suffix,
+                               (apr_ssize_t)(parts.host_len - i - 1))) {
+                    why = "subdomain pattern with any port";
+                }
+            }
+        }
+    }
+    if (!why && o->regexes->nelts) {
+        pcre2_general_context *gc =
+            pcre2_general_context_create(pool_malloc, pool_free, scratch);
+        const cors_regex_t *re = (const cors_regex_t *)o->regexes->elts;
+        int i;
+        for (i = 0; gc && i < o->regexes->nelts; i++) {
+            if (regex_matches(&re[i], origin, len, gc)) {
+                why = "regular expression";
+                break;
+            }
+        }
+    }
+    if (rule) {
+        *rule = why;
+    }
+    return why ? CORS_ORIGIN_ALLOWED : CORS_ORIGIN_DENIED;
+}

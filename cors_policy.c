@@ -1,0 +1,271 @@
+/*
+ * cors_policy.c: a scope's settings, how scopes merge, and the decision
+ * for one request - the browser's checks, made by the server beforehand.
+ */
+#include <apr_strings.h>
+#include <string.h>
+
+#include "cors_engine.h"
+
+/* What an allowed preflight's answer depends on: caches must key on it. */
+#define VARY_PREFLIGHT                                                         \
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+#define DEFAULT_METHODS "GET, HEAD, POST"
+
+cors_policy_t *
+cors_policy_make(apr_pool_t *p)
+{
+    cors_policy_t *pol = apr_pcalloc(p, sizeof(*pol));
+    pol->engine = CORS_UNSET;
+    pol->credentials = CORS_UNSET;
+    pol->private_network = CORS_UNSET;
+    pol->max_age = CORS_UNSET;
+    pol->warned = apr_pcalloc(p, sizeof(*pol->warned));
+    return pol;
+}
+
+#define INHERIT(field, unset)                                                  \
+    pol->field = add->field != (unset) ? add->field : base->field
+
+cors_policy_t *
+cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
+                  const cors_policy_t *add)
+{
+    cors_policy_t *pol = apr_palloc(p, sizeof(*pol));
+    INHERIT(engine, CORS_UNSET);
+    INHERIT(credentials, CORS_UNSET);
+    INHERIT(private_network, CORS_UNSET);
+    INHERIT(max_age, CORS_UNSET);
+    INHERIT(max_age_str, NULL);
+    /* A child that sets a list replaces the parent's list. */
+    INHERIT(origins, NULL);
+    INHERIT(methods, NULL);
+    INHERIT(allow_headers, NULL);
+    INHERIT(expose_headers, NULL);
+    pol->warned = add->warned;
+    return pol;
+}
+
+int
+cors_policy_active(const cors_policy_t *pol)
+{
+    return pol && pol->engine != CORS_OFF && pol->origins &&
+           !cors_origins_empty(pol->origins);
+}
+
+int
+cors_policy_credentials_conflict(const cors_policy_t *pol)
+{
+    return pol->credentials == CORS_ON && cors_origins_any(pol->origins);
+}
+
+const char *
+cors_parse_max_age(const char *value, int *seconds)
+{
+    long n = 0;
+    const char *c = value;
+    if (!*c) {
+        return "expected a number of seconds";
+    }
+    for (; *c; c++) {
+        if (*c < '0' || *c > '9') {
+            return "expected a number of seconds (0-86400)";
+        }
+        n = n * 10 + (*c - '0');
+        if (n > 86400) {
+            return "more than 86400 seconds (a day): browsers cap it lower "
+                   "anyway (Chromium at 7200)";
+        }
+    }
+    *seconds = (int)n;
+    return NULL;
+}
+
+const char *
+cors_verdict_name(cors_verdict_t v)
+{
+    switch (v) {
+    case CORS_ALLOWED:
+        return "allowed";
+    case CORS_DISALLOWED:
+        return "disallowed";
+    case CORS_PREFLIGHT_ALLOWED:
+        return "preflight-allowed";
+    case CORS_PREFLIGHT_REFUSED:
+        return "preflight-refused";
+    case CORS_NOT_CORS:
+    default:
+        return "not-cors";
+    }
+}
+
+static void
+set_detail(cors_decision_t *d, const char *reason, const char *detail,
+           apr_size_t len)
+{
+    d->reason = reason;
+    d->detail = detail;
+    d->detail_len = len;
+}
+
+static void
+set_detail_str(cors_decision_t *d, const char *reason, const char *detail)
+{
+    set_detail(d, reason, detail, detail ? strnlen(detail, 256) : 0);
+}
+
+/* Access-Control-Expose-Headers for an allowed actual request. */
+static void
+decide_expose(const cors_policy_t *pol, int credentials, cors_decision_t *d)
+{
+    if (!pol->expose_headers) {
+        return;
+    }
+    if (cors_names_any(pol->expose_headers) && credentials) {
+        /* With credentials browsers read "*" as a name: list the names the
+         * response carries, once the handler has set them. */
+        d->expose_from_response = 1;
+    } else {
+        d->expose_headers = cors_names_joined(pol->expose_headers);
+    }
+}
+
+/* The preflight checks, in the browser's order: origin, method, headers,
+ * then private network access. */
+static void
+decide_preflight(const cors_policy_t *pol, const cors_request_t *req,
+                 int credentials, apr_pool_t *pool, cors_decision_t *d)
+{
+    const char *m = req->request_method;
+    const char *rule = NULL;
+    apr_size_t nheaders = 0;
+    cors_origin_result_t o;
+
+    d->verdict = CORS_PREFLIGHT_REFUSED;
+    d->vary = VARY_PREFLIGHT;
+
+    o = cors_origins_match(pol->origins, req->origin, pool, &rule);
+    if (o != CORS_ORIGIN_ALLOWED) {
+        set_detail_str(d,
+                       o == CORS_ORIGIN_MALFORMED ? "malformed Origin"
+                                                  : "origin not allowed",
+                       req->origin);
+        return;
+    }
+    if (!cors_is_token(m, strlen(m))) {
+        set_detail_str(d, "malformed Access-Control-Request-Method", m);
+        return;
+    }
+    if (!cors_method_is_safelisted(m) &&
+        !(pol->methods && (cors_names_any(pol->methods) ||
+                           cors_names_has(pol->methods, m, strlen(m))))) {
+        set_detail_str(d, "method not allowed", m);
+        return;
+    }
+    if (req->request_headers) {
+        const char *bad = NULL;
+        apr_size_t bad_len = 0;
+        switch (cors_request_headers_check(pol->allow_headers,
+                                           req->request_headers, &nheaders,
+                                           &bad, &bad_len)) {
+        case CORS_HEADERS_MALFORMED:
+            set_detail(d, "malformed Access-Control-Request-Headers", bad,
+                       bad_len);
+            return;
+        case CORS_HEADERS_DENIED:
+            set_detail(d, "header not allowed", bad, bad_len);
+            return;
+        case CORS_HEADERS_ALLOWED:
+            break;
+        }
+    }
+    if (req->request_private_network) {
+        if (strcmp(req->request_private_network, "true")) {
+            set_detail_str(d,
+                           "malformed Access-Control-Request-Private-Network",
+                           req->request_private_network);
+            return;
+        }
+        if (pol->private_network != CORS_ON) {
+            set_detail_str(d, "private network access not allowed", NULL);
+            return;
+        }
+        d->allow_private_network = "true";
+    }
+
+    d->verdict = CORS_PREFLIGHT_ALLOWED;
+    set_detail_str(d, rule, req->origin);
+    d->allow_origin = cors_origins_any(pol->origins) ? "*" : req->origin;
+    d->allow_credentials = credentials ? "true" : NULL;
+    if (!pol->methods) {
+        d->allow_methods = DEFAULT_METHODS;
+    } else if (cors_names_any(pol->methods) && credentials) {
+        d->allow_methods = m; /* "*" would be read as a method name */
+    } else {
+        d->allow_methods = cors_names_joined(pol->methods);
+    }
+    if (nheaders) {
+        if (cors_names_any(pol->allow_headers) && credentials) {
+            d->allow_headers =
+                cors_request_headers_join(pool, req->request_headers);
+        } else {
+            d->allow_headers = cors_names_joined(pol->allow_headers);
+        }
+    }
+    d->max_age = pol->max_age_str;
+}
+
+void
+cors_decide(const cors_policy_t *pol, const cors_request_t *req,
+            apr_pool_t *pool, cors_decision_t *d)
+{
+    int any = cors_origins_any(pol->origins);
+    /* "*" and credentials never go together: where they meet through
+     * merging, credentials lose, so credentialed requests fail safe. */
+    int credentials = pol->credentials == CORS_ON && !any;
+
+    memset(d, 0, sizeof(*d));
+    if (!req->origin) {
+        d->verdict = CORS_NOT_CORS;
+        if (any) {
+            /* The same answer for every origin: send it everywhere, so a
+             * cache may serve it to any page. */
+            d->allow_origin = "*";
+            decide_expose(pol, 0, d);
+        } else {
+            d->vary = "Origin";
+        }
+        return;
+    }
+    if (req->request_method && !strcmp(req->method, "OPTIONS")) {
+        decide_preflight(pol, req, credentials, pool, d);
+        return;
+    }
+
+    if (any) {
+        d->verdict = CORS_ALLOWED;
+        set_detail_str(d, "*", req->origin);
+        d->allow_origin = "*";
+        decide_expose(pol, 0, d);
+        return;
+    }
+    d->vary = "Origin";
+    switch (cors_origins_match(pol->origins, req->origin, pool, &d->reason)) {
+    case CORS_ORIGIN_ALLOWED:
+        d->verdict = CORS_ALLOWED;
+        d->detail = req->origin;
+        d->detail_len = strnlen(req->origin, 256);
+        d->allow_origin = req->origin;
+        d->allow_credentials = credentials ? "true" : NULL;
+        decide_expose(pol, credentials, d);
+        break;
+    case CORS_ORIGIN_DENIED:
+        d->verdict = CORS_DISALLOWED;
+        set_detail_str(d, "origin not allowed", req->origin);
+        break;
+    case CORS_ORIGIN_MALFORMED:
+        d->verdict = CORS_DISALLOWED;
+        set_detail_str(d, "malformed Origin", req->origin);
+        break;
+    }
+}

@@ -21,8 +21,7 @@ struct cors_names {
     const char *joined;
 };
 
-int
-cors_is_tchar(unsigned char c)
+int cors_is_tchar(unsigned char c)
 {
     /* RFC 9110: "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "."
      * / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA */
@@ -34,8 +33,7 @@ cors_is_tchar(unsigned char c)
     return c != '\0' && strchr(extra, c) != NULL;
 }
 
-int
-cors_is_token(const char *s, apr_size_t len)
+int cors_is_token(const char *s, apr_size_t len)
 {
     apr_size_t i;
     for (i = 0; i < len; i++) {
@@ -46,14 +44,12 @@ cors_is_token(const char *s, apr_size_t len)
     return len > 0;
 }
 
-int
-cors_method_is_safelisted(const char *m)
+int cors_method_is_safelisted(const char *m)
 {
     return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "POST");
 }
 
-cors_names_t *
-cors_names_make(apr_pool_t *p, cors_names_kind_t kind)
+cors_names_t *cors_names_make(apr_pool_t *p, cors_names_kind_t kind)
 {
     cors_names_t *n = apr_pcalloc(p, sizeof(*n));
     n->kind = kind;
@@ -61,14 +57,12 @@ cors_names_make(apr_pool_t *p, cors_names_kind_t kind)
     return n;
 }
 
-int
-cors_names_any(const cors_names_t *n)
+int cors_names_any(const cors_names_t *n)
 {
     return n->any;
 }
 
-const char *
-cors_names_joined(const cors_names_t *n)
+const char *cors_names_joined(const cors_names_t *n)
 {
     return n->joined;
 }
@@ -76,8 +70,7 @@ cors_names_joined(const cors_names_t *n)
 /* The Fetch standard's forbidden request-header names: a script can never
  * set them, so allowing them has no effect and suggests a misunderstanding
  * (credentials travel as cookies and Authorization, not as these). */
-static const char *
-forbidden_request_header(const char *lower)
+static const char *forbidden_request_header(const char *lower)
 {
     static const char *const names[] = {"accept-charset",
                                         "accept-encoding",
@@ -115,8 +108,7 @@ forbidden_request_header(const char *lower)
     return NULL;
 }
 
-static const char *
-add_method(cors_names_t *n, apr_pool_t *p, const char *v)
+static const char *add_method(cors_names_t *n, apr_pool_t *p, const char *v)
 {
     static const char *const standard[] = {"DELETE", "GET", "HEAD", "OPTIONS",
                                            "POST",   "PUT", NULL};
@@ -138,8 +130,7 @@ add_method(cors_names_t *n, apr_pool_t *p, const char *v)
     return NULL;
 }
 
-const char *
-cors_names_add(cors_names_t *n, apr_pool_t *p, const char *value)
+const char *cors_names_add(cors_names_t *n, apr_pool_t *p, const char *value)
 {
     const char *why = NULL;
     char *lower, *c;
@@ -186,8 +177,7 @@ cors_names_add(cors_names_t *n, apr_pool_t *p, const char *value)
     return NULL;
 }
 
-int
-cors_names_has(const cors_names_t *n, const char *name, apr_size_t len)
+int cors_names_has(const cors_names_t *n, const char *name, apr_size_t len)
 {
     char lower[CORS_NAME_MAX];
     apr_size_t i;
@@ -204,8 +194,7 @@ cors_names_has(const cors_names_t *n, const char *name, apr_size_t len)
     return apr_hash_get(n->set, lower, (apr_ssize_t)len) != NULL;
 }
 
-static int
-is_ows(char c)
+static int is_ows(char c)
 {
     return c == ' ' || c == '\t';
 }
@@ -217,8 +206,7 @@ is_ows(char c)
  */
 typedef int (*name_visitor)(void *ctx, const char *name, apr_size_t len);
 
-static int
-each_name(const char *v, name_visitor visit, void *ctx)
+static int each_name(const char *v, name_visitor visit, void *ctx)
 {
     while (*v) {
         const char *start, *end;
@@ -252,8 +240,7 @@ typedef struct {
     apr_size_t bad_len;
 } check_ctx;
 
-static int
-check_name(void *vctx, const char *name, apr_size_t len)
+static int check_name(void *vctx, const char *name, apr_size_t len)
 {
     check_ctx *ctx = vctx;
     const cors_names_t *allowed = ctx->allowed;
@@ -280,10 +267,11 @@ check_name(void *vctx, const char *name, apr_size_t len)
     return CORS_HEADERS_DENIED;
 }
 
-cors_headers_result_t
-cors_request_headers_check(const cors_names_t *allowed, const char *value,
-                           apr_size_t *count, const char **bad,
-                           apr_size_t *bad_len)
+cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
+                                                 const char *value,
+                                                 apr_size_t *count,
+                                                 const char **bad,
+                                                 apr_size_t *bad_len)
 {
     check_ctx ctx = {allowed, 0, NULL, 0};
     int rc = each_name(value, check_name, &ctx);
@@ -304,8 +292,7 @@ typedef struct {
     apr_size_t used;
 } join_ctx;
 
-static int
-join_name(void *vctx, const char *name, apr_size_t len)
+static int join_name(void *vctx, const char *name, apr_size_t len)
 {
     join_ctx *ctx = vctx;
     apr_size_t i;
@@ -319,8 +306,7 @@ join_name(void *vctx, const char *name, apr_size_t len)
     return 0;
 }
 
-const char *
-cors_request_headers_join(apr_pool_t *p, const char *value)
+const char *cors_request_headers_join(apr_pool_t *p, const char *value)
 {
     /* Each element grows by at most ", " while separators and white space
      * shrink: twice the input bounds the output. */

@@ -53,15 +53,13 @@ typedef struct {
     int numeric_tail; /* last label is all digits: an IPv4 address */
 } cors_origin_parts_t;
 
-static int
-is_scheme_char(unsigned char c)
+static int is_scheme_char(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
            c == '-' || c == '.';
 }
 
-static int
-is_host_char(unsigned char c)
+static int is_host_char(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '_';
@@ -69,8 +67,7 @@ is_host_char(unsigned char c)
 
 /* The default port of the schemes that have one (the Fetch standard's
  * special schemes); browsers never serialize it. */
-static int
-default_port(const char *scheme, apr_size_t len)
+static int default_port(const char *scheme, apr_size_t len)
 {
     if ((len == 4 && !memcmp(scheme, "http", 4)) ||
         (len == 2 && !memcmp(scheme, "ws", 2))) {
@@ -93,8 +90,7 @@ default_port(const char *scheme, apr_size_t len)
  * configuration values.  A port must be 1-65535 without leading zeros and
  * not the scheme's default.  Returns 1 when well-formed.
  */
-static int
-parse_origin(const char *s, apr_size_t len, cors_origin_parts_t *o)
+static int parse_origin(const char *s, apr_size_t len, cors_origin_parts_t *o)
 {
     apr_size_t i = 0, label = 0;
 
@@ -199,15 +195,13 @@ parse_origin(const char *s, apr_size_t len, cors_origin_parts_t *o)
     return 1;
 }
 
-int
-cors_origin_is_well_formed(const char *origin, apr_size_t len)
+int cors_origin_is_well_formed(const char *origin, apr_size_t len)
 {
     cors_origin_parts_t o;
     return parse_origin(origin, len, &o);
 }
 
-cors_origins_t *
-cors_origins_make(apr_pool_t *p)
+cors_origins_t *cors_origins_make(apr_pool_t *p)
 {
     cors_origins_t *o = apr_pcalloc(p, sizeof(*o));
     o->exact = apr_hash_make(p);
@@ -216,20 +210,18 @@ cors_origins_make(apr_pool_t *p)
     return o;
 }
 
-int
-cors_origins_any(const cors_origins_t *o)
+int cors_origins_any(const cors_origins_t *o)
 {
     return o->any;
 }
 
-int
-cors_origins_empty(const cors_origins_t *o)
+int cors_origins_empty(const cors_origins_t *o)
 {
     return o->count == 0;
 }
 
-static cors_scheme_rules_t *
-scheme_rules(const cors_origins_t *o, const char *scheme, apr_size_t len)
+static cors_scheme_rules_t *scheme_rules(const cors_origins_t *o,
+                                         const char *scheme, apr_size_t len)
 {
     int i;
     cors_scheme_rules_t *r = (cors_scheme_rules_t *)o->schemes->elts;
@@ -241,9 +233,8 @@ scheme_rules(const cors_origins_t *o, const char *scheme, apr_size_t len)
     return NULL;
 }
 
-static cors_scheme_rules_t *
-scheme_rules_add(cors_origins_t *o, apr_pool_t *p, const char *scheme,
-                 apr_size_t len)
+static cors_scheme_rules_t *scheme_rules_add(cors_origins_t *o, apr_pool_t *p,
+                                             const char *scheme, apr_size_t len)
 {
     cors_scheme_rules_t *r = scheme_rules(o, scheme, len);
     if (!r) {
@@ -259,8 +250,7 @@ scheme_rules_add(cors_origins_t *o, apr_pool_t *p, const char *scheme,
 
 /* Serializes 8 IPv6 pieces as the URL standard does: lower-case hex, no
  * leading zeros, the first longest run of two or more zero pieces as "::". */
-static void
-ipv6_serialize(const unsigned char *a, char *out)
+static void ipv6_serialize(const unsigned char *a, char *out)
 {
     int i, best = -1, best_len = 1, run = -1, run_len = 0;
     unsigned int piece[8];
@@ -290,8 +280,7 @@ ipv6_serialize(const unsigned char *a, char *out)
     *out = '\0';
 }
 
-static const char *
-check_ipv6(apr_pool_t *p, const char *host, apr_size_t len)
+static const char *check_ipv6(apr_pool_t *p, const char *host, apr_size_t len)
 {
     char buf[64], canon[64];
     unsigned char addr[16];
@@ -314,8 +303,7 @@ check_ipv6(apr_pool_t *p, const char *host, apr_size_t len)
 }
 
 /* Explains why a lower-cased configuration value is not an origin. */
-static const char *
-explain_bad_origin(apr_pool_t *p, const char *v)
+static const char *explain_bad_origin(apr_pool_t *p, const char *v)
 {
     const char *sep = strstr(v, "://");
     const char *rest, *host_end;
@@ -377,15 +365,14 @@ explain_bad_origin(apr_pool_t *p, const char *v)
 /* A wildcard's domain must have two labels at least ("*.com" would allow
  * every site under a top-level domain); "localhost" is the exception, its
  * subdomains being the developer's own machine. */
-static int
-wildcard_domain_ok(const char *domain, apr_size_t len)
+static int wildcard_domain_ok(const char *domain, apr_size_t len)
 {
     return memchr(domain, '.', len) != NULL ||
            (len == 9 && !memcmp(domain, "localhost", 9));
 }
 
-const char *
-cors_origins_add(cors_origins_t *o, apr_pool_t *p, const char *value)
+const char *cors_origins_add(cors_origins_t *o, apr_pool_t *p,
+                             const char *value)
 {
     char *v = apr_pstrdup(p, value);
     char *c, *sep, *host, *port_star = NULL;
@@ -474,29 +461,25 @@ cors_origins_add(cors_origins_t *o, apr_pool_t *p, const char *value)
 }
 
 /* PCRE2 allocates through these, from the pool that owns the data. */
-static void *
-pool_malloc(size_t size, void *pool)
+static void *pool_malloc(size_t size, void *pool)
 {
     return apr_palloc((apr_pool_t *)pool, size);
 }
 
-static void
-pool_free(void *block, void *pool)
+static void pool_free(void *block, void *pool)
 {
     (void)block;
     (void)pool;
 }
 
-static apr_status_t
-regex_cleanup(void *data)
+static apr_status_t regex_cleanup(void *data)
 {
     pcre2_code_free((pcre2_code *)data); /* releases JIT memory */
     return APR_SUCCESS;
 }
 
-static int
-regex_matches(const cors_regex_t *re, const char *s, apr_size_t len,
-              pcre2_general_context *gc)
+static int regex_matches(const cors_regex_t *re, const char *s, apr_size_t len,
+                         pcre2_general_context *gc)
 {
     pcre2_match_data *md = pcre2_match_data_create(1, gc);
     int rc;
@@ -508,8 +491,8 @@ regex_matches(const cors_regex_t *re, const char *s, apr_size_t len,
     return rc >= 0;
 }
 
-const char *
-cors_origins_add_regex(cors_origins_t *o, apr_pool_t *p, const char *regex)
+const char *cors_origins_add_regex(cors_origins_t *o, apr_pool_t *p,
+                                   const char *regex)
 {
     pcre2_general_context *gc;
     pcre2_compile_context *cc;
@@ -547,9 +530,9 @@ cors_origins_add_regex(cors_origins_t *o, apr_pool_t *p, const char *regex)
     return NULL;
 }
 
-cors_origin_result_t
-cors_origins_match(const cors_origins_t *o, const char *origin,
-                   apr_pool_t *scratch, const char **rule)
+cors_origin_result_t cors_origins_match(const cors_origins_t *o,
+                                        const char *origin, apr_pool_t *scratch,
+                                        const char **rule)
 {
     cors_origin_parts_t parts;
     apr_size_t len;

@@ -12,8 +12,7 @@
     "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 #define DEFAULT_METHODS "GET, HEAD, POST"
 
-cors_policy_t *
-cors_policy_make(apr_pool_t *p)
+cors_policy_t *cors_policy_make(apr_pool_t *p)
 {
     cors_policy_t *pol = apr_pcalloc(p, sizeof(*pol));
     pol->engine = CORS_UNSET;
@@ -27,9 +26,8 @@ cors_policy_make(apr_pool_t *p)
 #define INHERIT(field, unset)                                                  \
     pol->field = add->field != (unset) ? add->field : base->field
 
-cors_policy_t *
-cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
-                  const cors_policy_t *add)
+cors_policy_t *cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
+                                 const cors_policy_t *add)
 {
     cors_policy_t *pol = apr_palloc(p, sizeof(*pol));
     INHERIT(engine, CORS_UNSET);
@@ -46,21 +44,18 @@ cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
     return pol;
 }
 
-int
-cors_policy_active(const cors_policy_t *pol)
+int cors_policy_active(const cors_policy_t *pol)
 {
     return pol && pol->engine != CORS_OFF && pol->origins &&
            !cors_origins_empty(pol->origins);
 }
 
-int
-cors_policy_credentials_conflict(const cors_policy_t *pol)
+int cors_policy_credentials_conflict(const cors_policy_t *pol)
 {
     return pol->credentials == CORS_ON && cors_origins_any(pol->origins);
 }
 
-const char *
-cors_parse_max_age(const char *value, int *seconds)
+const char *cors_parse_max_age(const char *value, int *seconds)
 {
     long n = 0;
     const char *c = value;
@@ -81,8 +76,7 @@ cors_parse_max_age(const char *value, int *seconds)
     return NULL;
 }
 
-const char *
-cors_verdict_name(cors_verdict_t v)
+const char *cors_verdict_name(cors_verdict_t v)
 {
     switch (v) {
     case CORS_ALLOWED:
@@ -99,24 +93,23 @@ cors_verdict_name(cors_verdict_t v)
     }
 }
 
-static void
-set_detail(cors_decision_t *d, const char *reason, const char *detail,
-           apr_size_t len)
+static void set_detail(cors_decision_t *d, const char *reason,
+                       const char *detail, apr_size_t len)
 {
     d->reason = reason;
     d->detail = detail;
     d->detail_len = len;
 }
 
-static void
-set_detail_str(cors_decision_t *d, const char *reason, const char *detail)
+static void set_detail_str(cors_decision_t *d, const char *reason,
+                           const char *detail)
 {
     set_detail(d, reason, detail, detail ? strnlen(detail, 256) : 0);
 }
 
 /* Access-Control-Expose-Headers for an allowed actual request. */
-static void
-decide_expose(const cors_policy_t *pol, int credentials, cors_decision_t *d)
+static void decide_expose(const cors_policy_t *pol, int credentials,
+                          cors_decision_t *d)
 {
     if (!pol->expose_headers) {
         return;
@@ -132,9 +125,9 @@ decide_expose(const cors_policy_t *pol, int credentials, cors_decision_t *d)
 
 /* The preflight checks, in the browser's order: origin, method, headers,
  * then private network access. */
-static void
-decide_preflight(const cors_policy_t *pol, const cors_request_t *req,
-                 int credentials, apr_pool_t *pool, cors_decision_t *d)
+static void decide_preflight(const cors_policy_t *pol,
+                             const cors_request_t *req, int credentials,
+                             apr_pool_t *pool, cors_decision_t *d)
 {
     const char *m = req->request_method;
     const char *rule = NULL;
@@ -215,9 +208,8 @@ decide_preflight(const cors_policy_t *pol, const cors_request_t *req,
     d->max_age = pol->max_age_str;
 }
 
-void
-cors_decide(const cors_policy_t *pol, const cors_request_t *req,
-            apr_pool_t *pool, cors_decision_t *d)
+void cors_decide(const cors_policy_t *pol, const cors_request_t *req,
+                 apr_pool_t *pool, cors_decision_t *d)
 {
     int any = cors_origins_any(pol->origins);
     /* "*" and credentials never go together: where they meet through

@@ -18,15 +18,13 @@
 #define AC_PREFIX "access-control-"
 #define AC_PREFIX_LEN 15
 
-static int
-is_access_control(const char *name)
+static int is_access_control(const char *name)
 {
     return (name[0] == 'A' || name[0] == 'a') &&
            !strncasecmp(name, AC_PREFIX, AC_PREFIX_LEN);
 }
 
-void
-cors_strip_access_control(apr_table_t *t)
+void cors_strip_access_control(apr_table_t *t)
 {
     const apr_array_header_t *arr = apr_table_elts(t);
     int i = 0;
@@ -43,15 +41,13 @@ cors_strip_access_control(apr_table_t *t)
     }
 }
 
-static int
-is_ows_or_comma(char c)
+static int is_ows_or_comma(char c)
 {
     return c == ' ' || c == '\t' || c == ',';
 }
 
 /* Whether a comma-separated list holds token (case-insensitive), or "*". */
-static int
-list_has(const char *list, const char *token, apr_size_t len)
+static int list_has(const char *list, const char *token, apr_size_t len)
 {
     while (*list) {
         const char *start, *end;
@@ -81,8 +77,7 @@ typedef struct {
     int found;
 } vary_scan;
 
-static int
-vary_has_cb(void *ctx, const char *key, const char *value)
+static int vary_has_cb(void *ctx, const char *key, const char *value)
 {
     vary_scan *s = ctx;
     (void)key;
@@ -93,9 +88,8 @@ vary_has_cb(void *ctx, const char *key, const char *value)
     return 1;
 }
 
-static int
-vary_has(const apr_table_t *a, const apr_table_t *b, const char *token,
-         apr_size_t len)
+static int vary_has(const apr_table_t *a, const apr_table_t *b,
+                    const char *token, apr_size_t len)
 {
     vary_scan s = {token, len, 0};
     apr_table_do(vary_has_cb, &s, a, "Vary", NULL);
@@ -105,8 +99,8 @@ vary_has(const apr_table_t *a, const apr_table_t *b, const char *token,
     return s.found;
 }
 
-void
-cors_vary_merge(apr_table_t *primary, apr_table_t *other, const char *tokens)
+void cors_vary_merge(apr_table_t *primary, apr_table_t *other,
+                     const char *tokens)
 {
     const char *t = tokens;
     const char *missing = NULL;
@@ -147,8 +141,7 @@ cors_vary_merge(apr_table_t *primary, apr_table_t *other, const char *tokens)
 }
 
 /* Response fields a page can always read, or never. */
-static int
-never_listed(const char *name)
+static int never_listed(const char *name)
 {
     static const char *const names[] = {
         /* CORS-safelisted response-header names */
@@ -176,8 +169,7 @@ typedef struct {
     apr_array_header_t *names;
 } expose_ctx;
 
-static int
-expose_cb(void *vctx, const char *key, const char *value)
+static int expose_cb(void *vctx, const char *key, const char *value)
 {
     expose_ctx *ctx = vctx;
     int i;
@@ -194,8 +186,8 @@ expose_cb(void *vctx, const char *key, const char *value)
     return 1;
 }
 
-const char *
-cors_expose_list(apr_pool_t *p, const apr_table_t *a, const apr_table_t *b)
+const char *cors_expose_list(apr_pool_t *p, const apr_table_t *a,
+                             const apr_table_t *b)
 {
     expose_ctx ctx;
     ctx.p = p;
@@ -212,17 +204,15 @@ cors_expose_list(apr_pool_t *p, const apr_table_t *a, const apr_table_t *b)
     return apr_array_pstrcat(p, ctx.names, ',');
 }
 
-static void
-set_if(apr_table_t *t, const char *name, const char *value)
+static void set_if(apr_table_t *t, const char *name, const char *value)
 {
     if (value) {
         apr_table_setn(t, name, value);
     }
 }
 
-void
-cors_apply(apr_pool_t *p, const cors_decision_t *d, apr_table_t *headers,
-           apr_table_t *err_headers)
+void cors_apply(apr_pool_t *p, const cors_decision_t *d, apr_table_t *headers,
+                apr_table_t *err_headers)
 {
     cors_strip_access_control(headers);
     if (err_headers) {

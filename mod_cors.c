@@ -48,22 +48,19 @@ static const cors_decision_t not_cors = {.verdict = CORS_NOT_CORS,
 /* Configuration                                                       */
 /* ------------------------------------------------------------------ */
 
-static void *
-create_dir_config(apr_pool_t *p, char *dir)
+static void *create_dir_config(apr_pool_t *p, char *dir)
 {
     (void)dir;
     return cors_policy_make(p);
 }
 
-static void *
-merge_dir_config(apr_pool_t *p, void *base, void *add)
+static void *merge_dir_config(apr_pool_t *p, void *base, void *add)
 {
     return cors_policy_merge(p, base, add);
 }
 
 /* Every refusal names the directive, the value and the reason. */
-static const char *
-refuse(cmd_parms *cmd, const char *value, const char *why)
+static const char *refuse(cmd_parms *cmd, const char *value, const char *why)
 {
     return apr_psprintf(cmd->pool, "%s: '%s': %s", cmd->cmd->name, value, why);
 }
@@ -72,8 +69,7 @@ static const char *star_with_credentials =
     "'*' and CORSAllowCredentials On cannot share a scope: browsers refuse "
     "credentials with '*'; list the origins instead";
 
-static cors_origins_t *
-scope_origins(cmd_parms *cmd, cors_policy_t *conf)
+static cors_origins_t *scope_origins(cmd_parms *cmd, cors_policy_t *conf)
 {
     /* The first origin directive of a scope starts its own rule set:
      * inherited origins are replaced, not extended. */
@@ -83,8 +79,8 @@ scope_origins(cmd_parms *cmd, cors_policy_t *conf)
     return conf->origins;
 }
 
-static const char *
-cmd_allow_origin(cmd_parms *cmd, void *mconfig, const char *arg)
+static const char *cmd_allow_origin(cmd_parms *cmd, void *mconfig,
+                                    const char *arg)
 {
     cors_policy_t *conf = mconfig;
     const char *why =
@@ -96,8 +92,8 @@ cmd_allow_origin(cmd_parms *cmd, void *mconfig, const char *arg)
     return why ? refuse(cmd, arg, why) : NULL;
 }
 
-static const char *
-cmd_allow_origin_match(cmd_parms *cmd, void *mconfig, const char *arg)
+static const char *cmd_allow_origin_match(cmd_parms *cmd, void *mconfig,
+                                          const char *arg)
 {
     cors_policy_t *conf = mconfig;
     const char *why =
@@ -105,9 +101,8 @@ cmd_allow_origin_match(cmd_parms *cmd, void *mconfig, const char *arg)
     return why ? refuse(cmd, arg, why) : NULL;
 }
 
-static const char *
-add_name(cmd_parms *cmd, cors_names_t **set, cors_names_kind_t kind,
-         const char *arg)
+static const char *add_name(cmd_parms *cmd, cors_names_t **set,
+                            cors_names_kind_t kind, const char *arg)
 {
     const char *why;
     if (!*set) {
@@ -117,30 +112,29 @@ add_name(cmd_parms *cmd, cors_names_t **set, cors_names_kind_t kind,
     return why ? refuse(cmd, arg, why) : NULL;
 }
 
-static const char *
-cmd_allow_methods(cmd_parms *cmd, void *mconfig, const char *arg)
+static const char *cmd_allow_methods(cmd_parms *cmd, void *mconfig,
+                                     const char *arg)
 {
     cors_policy_t *conf = mconfig;
     return add_name(cmd, &conf->methods, CORS_NAMES_METHODS, arg);
 }
 
-static const char *
-cmd_allow_headers(cmd_parms *cmd, void *mconfig, const char *arg)
+static const char *cmd_allow_headers(cmd_parms *cmd, void *mconfig,
+                                     const char *arg)
 {
     cors_policy_t *conf = mconfig;
     return add_name(cmd, &conf->allow_headers, CORS_NAMES_REQUEST_HEADERS, arg);
 }
 
-static const char *
-cmd_expose_headers(cmd_parms *cmd, void *mconfig, const char *arg)
+static const char *cmd_expose_headers(cmd_parms *cmd, void *mconfig,
+                                      const char *arg)
 {
     cors_policy_t *conf = mconfig;
     return add_name(cmd, &conf->expose_headers, CORS_NAMES_RESPONSE_HEADERS,
                     arg);
 }
 
-static const char *
-cmd_allow_credentials(cmd_parms *cmd, void *mconfig, int on)
+static const char *cmd_allow_credentials(cmd_parms *cmd, void *mconfig, int on)
 {
     cors_policy_t *conf = mconfig;
     if (on && conf->origins && cors_origins_any(conf->origins)) {
@@ -150,8 +144,7 @@ cmd_allow_credentials(cmd_parms *cmd, void *mconfig, int on)
     return NULL;
 }
 
-static const char *
-cmd_max_age(cmd_parms *cmd, void *mconfig, const char *arg)
+static const char *cmd_max_age(cmd_parms *cmd, void *mconfig, const char *arg)
 {
     cors_policy_t *conf = mconfig;
     int seconds;
@@ -164,8 +157,7 @@ cmd_max_age(cmd_parms *cmd, void *mconfig, const char *arg)
     return NULL;
 }
 
-static const char *
-cmd_private_network(cmd_parms *cmd, void *mconfig, int on)
+static const char *cmd_private_network(cmd_parms *cmd, void *mconfig, int on)
 {
     cors_policy_t *conf = mconfig;
     (void)cmd;
@@ -173,8 +165,7 @@ cmd_private_network(cmd_parms *cmd, void *mconfig, int on)
     return NULL;
 }
 
-static const char *
-cmd_engine(cmd_parms *cmd, void *mconfig, int on)
+static const char *cmd_engine(cmd_parms *cmd, void *mconfig, int on)
 {
     cors_policy_t *conf = mconfig;
     (void)cmd;
@@ -218,8 +209,7 @@ static const command_rec cors_cmds[] = {
  * URL the client sent, so its policy wins when it has one; otherwise the
  * policy of the redirect's target applies.  Subrequests send no headers.
  */
-static request_rec *
-policy_owner(request_rec *r, const cors_policy_t **pol)
+static request_rec *policy_owner(request_rec *r, const cors_policy_t **pol)
 {
     request_rec *owner = NULL, *q;
     if (r->main) {
@@ -236,17 +226,15 @@ policy_owner(request_rec *r, const cors_policy_t **pol)
     return owner;
 }
 
-static void
-publish(request_rec *r, const cors_decision_t *d)
+static void publish(request_rec *r, const cors_decision_t *d)
 {
     const char *name = cors_verdict_name(d->verdict);
     apr_table_setn(r->notes, CORS_NOTE, name);
     apr_table_setn(r->subprocess_env, CORS_ENV, name);
 }
 
-static void
-log_decision(request_rec *r, const cors_request_t *req,
-             const cors_decision_t *d)
+static void log_decision(request_rec *r, const cors_request_t *req,
+                         const cors_decision_t *d)
 {
     /* Hostile values are cut and escaped before they reach the log. */
     int refused =
@@ -274,8 +262,8 @@ log_decision(request_rec *r, const cors_request_t *req,
  * config, so that access checking, fixups and the filter (on a normal and
  * on an error response) agree.
  */
-static const cors_decision_t *
-decision_for(request_rec *owner, const cors_policy_t *pol)
+static const cors_decision_t *decision_for(request_rec *owner,
+                                           const cors_policy_t *pol)
 {
     cors_decision_t *d =
         ap_get_module_config(owner->request_config, &cors_module);
@@ -327,8 +315,7 @@ decision_for(request_rec *owner, const cors_policy_t *pol)
 
 /* Preflights carry no credentials: an allowed one skips authn/authz, which
  * would otherwise answer it 401.  A refused one gets no bypass. */
-static int
-cors_access_checker_ex(request_rec *r)
+static int cors_access_checker_ex(request_rec *r)
 {
     const cors_policy_t *pol = NULL;
     request_rec *owner;
@@ -344,8 +331,7 @@ cors_access_checker_ex(request_rec *r)
                                                                    : DECLINED;
 }
 
-static int
-cors_fixups(request_rec *r)
+static int cors_fixups(request_rec *r)
 {
     const cors_policy_t *pol = NULL;
     const cors_decision_t *d;
@@ -377,8 +363,7 @@ cors_fixups(request_rec *r)
     return DECLINED;
 }
 
-static void
-cors_insert_filter(request_rec *r)
+static void cors_insert_filter(request_rec *r)
 {
     const cors_policy_t *pol = NULL;
     if (policy_owner(r, &pol)) {
@@ -388,8 +373,7 @@ cors_insert_filter(request_rec *r)
 
 /* Runs once, just before the response's header is sent (it sits right in
  * front of the protocol filters), on normal and error responses. */
-static apr_status_t
-cors_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+static apr_status_t cors_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     request_rec *r = f->r;
     const cors_policy_t *pol = NULL;
@@ -406,8 +390,7 @@ cors_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     return ap_pass_brigade(f->next, bb);
 }
 
-static void
-register_hooks(apr_pool_t *p)
+static void register_hooks(apr_pool_t *p)
 {
     (void)p;
     /* First, so that no authorization module answers an allowed preflight;

@@ -1,0 +1,366 @@
+"""Every kind of response in a policy scope carries the CORS answer: errors
+(404, 403, 413, 500, ErrorDocument), 304, redirects, CGI and proxied
+backends that do their own CORS, mod_headers; outside a policy scope nothing
+changes.  Internal redirects keep the policy of the request the client sent.
+"""
+
+import pytest
+
+from cors_asserts import ACAC, ACAO, ACEH, CGI, granted, not_granted
+
+APP = "https://app.example.com"
+OTHER = "https://other.example.com"
+EVIL = "https://evil.example.net"
+
+PREFIXES = "api|apicred|noc|hdr|nochdr|otherpolicy"
+
+CONF = r"""
+AliasMatch "^/(%(p)s)/s/(.*)$" "{docroot}/s/$2"
+ScriptAliasMatch "^/(%(p)s)/cgi/(.*)$" "{cgibin}/$2"
+ErrorDocument 404 /errdocs/404.html
+Redirect 301 /api/moved /api/s/data.txt
+Redirect 302 /api/temp https://elsewhere.example/
+Redirect 301 /apicred/moved /apicred/s/data.txt
+RewriteEngine On
+RewriteRule "^/api/rw302$" "/api/s/data.txt" [R=302,L]
+
+<Location /api>
+    CORSAllowOrigin https://app.example.com
+</Location>
+<Location /apicred>
+    CORSAllowOrigin https://app.example.com
+    CORSAllowCredentials On
+</Location>
+<Location /api/forbidden>
+    Require all denied
+</Location>
+<Location /api/small>
+    LimitRequestBody 10
+</Location>
+<Location /errdocs>
+    CORSEngine Off
+</Location>
+<Location /otherpolicy>
+    CORSAllowOrigin https://other.example.com
+</Location>
+<Location /api/ed-other>
+    ErrorDocument 404 /otherpolicy/s/404.html
+</Location>
+<Location /api/ed-cgi>
+    ErrorDocument 404 /noc/cgi/acao
+</Location>
+<Location /api/ed-string>
+    ErrorDocument 404 "nothing here"
+</Location>
+<Location /hdr>
+    CORSAllowOrigin https://app.example.com
+    Header always set Access-Control-Allow-Origin "*"
+    Header always set Access-Control-Allow-Credentials "true"
+    Header set Access-Control-Expose-Headers "X-Secret"
+    Header always merge Vary "Accept-Language"
+</Location>
+<Location /nochdr>
+    Header always set Access-Control-Allow-Origin "*"
+</Location>
+<Location /proxy>
+    CORSAllowOrigin https://app.example.com
+    ProxyPass "%(backend)s/"
+</Location>
+<Location /noproxy>
+    ProxyPass "%(backend)s/"
+</Location>
+
+# internal redirects by mod_rewrite in directory context
+<Directory "{docroot}/rwdir">
+    CORSAllowOrigin https://app.example.com
+    RewriteEngine On
+    RewriteRule "^x$" "/otherpolicy/s/data.txt" [L]
+</Directory>
+<Directory "{docroot}/rwnp">
+    RewriteEngine On
+    RewriteRule "^x$" "/otherpolicy/s/data.txt" [L]
+</Directory>
+"""
+
+FILES = {
+    "s/data.txt": "static data\n",
+    "s/404.html": "other policy's error page\n",
+    "errdocs/404.html": "error document\n",
+    "rwdir/placeholder": "",
+    "rwnp/placeholder": "",
+}
+
+
+@pytest.fixture(scope="module")
+def srv(httpd_module, backend):
+    conf = CONF % {"p": PREFIXES, "backend": backend.url}
+    return httpd_module(conf, files=FILES, cgi=CGI)
+
+
+def only_acao(r):
+    """The only Access-Control-* field is Access-Control-Allow-Origin."""
+    names = [k.lower() for k, _ in r.ac_headers()]
+    assert names == ["access-control-allow-origin"], r.ac_headers()
+
+
+# ---- error responses --------------------------------------------------------
+
+def test_404_with_error_document_in_policy_off_scope(srv):
+    r = srv.get("/api/missing.txt", APP)
+    assert r.status == 404
+    assert r.body == b"error document\n"
+    granted(r, APP)
+
+
+def test_404_disallowed_origin(srv):
+    r = srv.get("/api/missing.txt", EVIL)
+    assert r.status == 404
+    not_granted(r)
+
+
+def test_404_credentials(srv):
+    r = srv.get("/apicred/missing.txt", APP)
+    assert r.status == 404
+    granted(r, APP, credentials=True)
+
+
+def test_403_require_all_denied(srv):
+    r = srv.get("/api/forbidden/x", APP)
+    assert r.status == 403
+    granted(r, APP)
+
+
+def test_413_request_body_too_large(srv):
+    r = srv.request("POST", "/api/small/x", {"Origin": APP}, body=b"x" * 100)
+    assert r.status == 413
+    granted(r, APP)
+
+
+def test_500_failing_cgi(srv):
+    r = srv.get("/api/cgi/fail", APP)
+    assert r.status == 500
+    granted(r, APP)
+
+
+def test_500_failing_cgi_credentials(srv):
+    r = srv.get("/apicred/cgi/fail", APP)
+    assert r.status == 500
+    granted(r, APP, credentials=True)
+
+
+def test_error_document_string(srv):
+    r = srv.get("/api/ed-string/missing", APP)
+    assert r.status == 404
+    assert b"nothing here" in r.body
+    granted(r, APP)
+
+
+def test_error_document_in_other_policy_uses_clients_request_policy(srv):
+    r = srv.get("/api/ed-other/missing", APP)
+    assert r.status == 404
+    assert r.body == b"other policy's error page\n"
+    granted(r, APP)
+
+
+def test_error_document_in_other_policy_not_granted_to_its_origin(srv):
+    # the error page's scope allows OTHER, the request's scope does not
+    r = srv.get("/api/ed-other/missing", OTHER)
+    assert r.status == 404
+    not_granted(r)
+
+
+def test_error_document_cgi_with_own_cors_headers(srv):
+    r = srv.get("/api/ed-cgi/missing", APP)
+    assert r.status == 404
+    assert r.body == b"backend body\n"
+    granted(r, APP)
+    only_acao(r)
+
+
+# ---- 304 --------------------------------------------------------------------
+
+@pytest.mark.parametrize("prefix,creds", [("api", False), ("apicred", True)])
+def test_304_carries_cors_headers(srv, prefix, creds):
+    path = "/%s/s/data.txt" % prefix
+    r = srv.get(path, APP)
+    etag = r.header("ETag")
+    assert r.status == 200 and etag
+    r = srv.get(path, APP, {"If-None-Match": etag})
+    assert r.status == 304, r
+    granted(r, APP, credentials=creds)
+
+
+def test_304_disallowed_origin(srv):
+    r = srv.get("/api/s/data.txt", EVIL)
+    etag = r.header("ETag")
+    r = srv.get("/api/s/data.txt", EVIL, {"If-None-Match": etag})
+    assert r.status == 304
+    not_granted(r)
+
+
+# ---- redirects --------------------------------------------------------------
+
+@pytest.mark.parametrize("path,status", [("/api/moved", 301), ("/api/temp", 302),
+                                         ("/api/rw302", 302)])
+def test_redirect_carries_cors_headers(srv, path, status):
+    r = srv.get(path, APP)
+    assert r.status == status
+    assert r.header("Location")
+    granted(r, APP)
+
+
+def test_redirect_credentials(srv):
+    r = srv.get("/apicred/moved", APP)
+    assert r.status == 301
+    granted(r, APP, credentials=True)
+
+
+def test_redirect_disallowed_origin(srv):
+    r = srv.get("/api/moved", EVIL)
+    assert r.status == 301
+    not_granted(r)
+
+
+# ---- a CGI that does its own CORS -------------------------------------------
+
+def test_cgi_own_cors_headers_replaced(srv):
+    r = srv.get("/api/cgi/acao", APP)
+    assert r.status == 200 and r.body == b"backend body\n"
+    granted(r, APP)
+    only_acao(r)
+    assert r.header("X-Secret") == "s"
+    assert sorted(r.vary_list()) == ["accept-encoding", "origin"], r.vary_list()
+
+
+@pytest.mark.parametrize("status", [404, 500, 201])
+def test_cgi_own_cors_headers_replaced_on_status(srv, status):
+    r = srv.get("/api/cgi/acao?%d" % status, APP)
+    assert r.status == status
+    granted(r, APP)
+    only_acao(r)
+    assert sorted(r.vary_list()) == ["accept-encoding", "origin"], r.vary_list()
+
+
+def test_cgi_own_cors_headers_removed_for_disallowed_origin(srv):
+    r = srv.get("/api/cgi/acao", EVIL)
+    assert r.status == 200
+    not_granted(r)
+    assert sorted(r.vary_list()) == ["accept-encoding", "origin"]
+
+
+def test_cgi_own_cors_headers_removed_without_origin(srv):
+    r = srv.get("/api/cgi/acao")
+    assert r.status == 200
+    not_granted(r)
+
+
+def test_cgi_credentials_scope(srv):
+    r = srv.get("/apicred/cgi/acao?404", APP)
+    assert r.status == 404
+    granted(r, APP, credentials=True)
+    assert sorted(k.lower() for k, _ in r.ac_headers()) == [
+        "access-control-allow-credentials", "access-control-allow-origin"]
+
+
+def test_cgi_outside_policy_untouched(srv):
+    r = srv.get("/noc/cgi/acao", APP)
+    assert r.status == 200
+    assert r.header_all(ACAO) == ["*"]
+    assert r.header_all(ACAC) == ["true"]
+    assert r.header_all(ACEH) == ["X-Secret"]
+    assert r.header("Access-Control-Max-Age") == "999"
+    assert r.vary_list() == ["accept-encoding"]
+
+
+# ---- a proxied backend that does its own CORS -------------------------------
+
+def test_proxy_own_cors_headers_replaced(srv):
+    r = srv.get("/proxy/thing", APP)
+    assert r.status == 200 and r.body == b"backend body\n"
+    assert r.header("X-Backend") == "yes"
+    granted(r, APP)
+    only_acao(r)
+    assert sorted(r.vary_list()) == ["accept-encoding", "origin"], r.vary_list()
+
+
+@pytest.mark.parametrize("status", [404, 500, 302])
+def test_proxy_error_and_redirect_statuses(srv, status):
+    r = srv.get("/proxy/status/%d" % status, APP)
+    assert r.status == status
+    granted(r, APP)
+    only_acao(r)
+
+
+def test_proxy_disallowed_origin(srv):
+    r = srv.get("/proxy/thing", EVIL)
+    assert r.status == 200
+    not_granted(r)
+    assert sorted(r.vary_list()) == ["accept-encoding", "origin"]
+
+
+def test_proxy_without_origin(srv):
+    r = srv.get("/proxy/thing")
+    assert r.status == 200
+    not_granted(r)
+
+
+def test_proxy_forwards_origin_to_backend(srv):
+    r = srv.get("/proxy/echo", APP)
+    assert ("Origin: %s" % APP).encode() in r.body
+
+
+def test_proxy_outside_policy_untouched(srv):
+    r = srv.get("/noproxy/thing", APP)
+    assert r.status == 200 and r.header("X-Backend") == "yes"
+    assert r.header_all(ACAO) == ["*"]
+    assert r.header_all(ACAC) == ["true"]
+    assert r.vary_list() == ["accept-encoding"]
+
+
+# ---- mod_headers in the same scope ------------------------------------------
+
+def test_mod_headers_overridden(srv):
+    r = srv.get("/hdr/s/data.txt", APP)
+    assert r.status == 200
+    granted(r, APP)
+    only_acao(r)
+    assert "accept-language" in r.vary()
+
+
+def test_mod_headers_overridden_on_error(srv):
+    r = srv.get("/hdr/s/missing.txt", APP)
+    assert r.status == 404
+    granted(r, APP)
+    only_acao(r)
+
+
+def test_mod_headers_removed_for_disallowed_origin(srv):
+    r = srv.get("/hdr/s/data.txt", EVIL)
+    assert r.status == 200
+    not_granted(r)
+
+
+def test_mod_headers_outside_policy_untouched(srv):
+    r = srv.get("/nochdr/s/data.txt", APP)
+    assert r.header_all(ACAO) == ["*"]
+    assert "origin" not in r.vary()
+
+
+# ---- internal redirects (mod_rewrite in directory context) ------------------
+
+def test_rewrite_internal_redirect_keeps_original_policy(srv):
+    r = srv.get("/rwdir/x", APP)
+    assert r.status == 200 and r.body == b"static data\n"
+    granted(r, APP)
+
+
+def test_rewrite_internal_redirect_target_policy_not_used(srv):
+    r = srv.get("/rwdir/x", OTHER)
+    assert r.status == 200
+    not_granted(r)
+
+
+def test_rewrite_internal_redirect_from_no_policy_uses_target_policy(srv):
+    r = srv.get("/rwnp/x", OTHER)
+    assert r.status == 200 and r.body == b"static data\n"
+    granted(r, OTHER)

@@ -1,0 +1,837 @@
+/*
+ * Unit tests of the mod_cors engine (no httpd): origin rules, name sets,
+ * the Access-Control-Request-Headers parser, merging, the decision and the
+ * response fields.  Run by `make check`.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include "cors_engine.h"
+
+static apr_pool_t *pool;
+
+static void setup(void)
+{
+    apr_pool_create(&pool, NULL);
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+}
+
+/* ---------------------------------------------------------------- */
+/* Origin values in the configuration                                */
+/* ---------------------------------------------------------------- */
+
+static const char *const valid_origins[] = {
+    "https://example.com",
+    "http://example.com:8080",
+    "HTTPS://Example.COM", /* stored lower-case */
+    "capacitor://localhost",
+    "http://127.0.0.1:3000",
+    "http://[::1]:8080",
+    "https://[2001:db8::1]",
+    "https://xn--bcher-kva.example",
+    "https://a-b_c.example.com",
+    "*",
+    "https://*.example.com",
+    "https://*.example.com:8443",
+    "https://*.example.com:*",
+    "http://localhost:*",
+    "http://*.localhost",
+    "chrome-extension://abcdefghijklmnop",
+    NULL};
+
+static const char *const invalid_origins[][2] = {
+    {"null", "null"},
+    {"file:///etc/passwd", "file"},
+    {"https://example.com:443", "default port"},
+    {"http://example.com:80", "default port"},
+    {"wss://example.com:443", "default port"},
+    {"https://example.com/", "path"},
+    {"https://example.com/api", "path"},
+    {"https://example.com?x", "path"},
+    {"https://example.com#x", "path"},
+    {"https://user@example.com", "user information"},
+    {"https://example.com:0", "port"},
+    {"https://example.com:65536", "port"},
+    {"https://example.com:08080", "leading zeros"},
+    {"https://example.com:", "empty port"},
+    {"https://exämple.com", "punycode"},
+    {"example.com", "scheme://host"},
+    {"://example.com", "scheme"},
+    {"https://", "serialized origin"},
+    {"https://a..b", "serialized origin"},
+    {"https://example.com.", "serialized origin"},
+    {"https://a*.example.com", "CORSAllowOriginMatch"},
+    {"https://*", "CORSAllowOriginMatch"},
+    {"*://example.com", "CORSAllowOriginMatch"},
+    {"https://*.*.example.com", "CORSAllowOriginMatch"},
+    {"https://*.com", "top-level domain"},
+    {"https://*.127.0.0.1", "IP addresses"},
+    {"http://[::0001]", "[::1]"},
+    {"http://[0:0:0:0:0:0:0:1]", "[::1]"},
+    {"http://[::ffff:1.2.3.4]", "[::ffff:102:304]"},
+    {"http://[zz::1]", "serialized origin"},
+    {"http://127.1", "serialized origin"},
+    {"http://1.2.3.256", "serialized origin"},
+    {"http://01.2.3.4", "serialized origin"},
+    {"http://example.com:*:8080", "CORSAllowOriginMatch"},
+    {"", "origin"},
+    {NULL, NULL}};
+
+START_TEST(test_origin_config_valid)
+{
+    int i;
+    for (i = 0; valid_origins[i]; i++) {
+        cors_origins_t *o = cors_origins_make(pool);
+        const char *why = cors_origins_add(o, pool, valid_origins[i]);
+        ck_assert_msg(why == NULL, "'%s' refused: %s", valid_origins[i], why);
+        ck_assert(!cors_origins_empty(o));
+    }
+}
+END_TEST
+
+START_TEST(test_origin_config_invalid)
+{
+    int i;
+    for (i = 0; invalid_origins[i][0]; i++) {
+        cors_origins_t *o = cors_origins_make(pool);
+        const char *why = cors_origins_add(o, pool, invalid_origins[i][0]);
+        ck_assert_msg(why != NULL, "'%s' accepted", invalid_origins[i][0]);
+        ck_assert_msg(strstr(why, invalid_origins[i][1]) != NULL,
+                      "'%s': reason '%s' lacks '%s'", invalid_origins[i][0],
+                      why, invalid_origins[i][1]);
+        ck_assert(cors_origins_empty(o));
+    }
+}
+END_TEST
+
+START_TEST(test_regex_config)
+{
+    cors_origins_t *o = cors_origins_make(pool);
+    const char *why = cors_origins_add_regex(o, pool, "^https://(a|b$");
+    ck_assert_ptr_nonnull(why);
+    ck_assert(strstr(why, "does not compile") != NULL);
+    why = cors_origins_add_regex(o, pool, ".*");
+    ck_assert_ptr_nonnull(why);
+    ck_assert(strstr(why, "null") != NULL);
+    why = cors_origins_add_regex(o, pool, "n.ll|https://x\\.org");
+    ck_assert_ptr_nonnull(why);
+    ck_assert_ptr_null(
+        cors_origins_add_regex(o, pool, "^https://(foo|bar)\\.example\\.org"));
+    ck_assert(!cors_origins_empty(o));
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
+/* Matching a request's Origin                                       */
+/* ---------------------------------------------------------------- */
+
+static cors_origins_t *rules(const char *const *values, const char *regex)
+{
+    cors_origins_t *o = cors_origins_make(pool);
+    for (; *values; values++) {
+        const char *why = cors_origins_add(o, pool, *values);
+        ck_assert_msg(why == NULL, "%s: %s", *values, why);
+    }
+    if (regex) {
+        ck_assert_ptr_null(cors_origins_add_regex(o, pool, regex));
+    }
+    return o;
+}
+
+static cors_origin_result_t match(cors_origins_t *o, const char *origin)
+{
+    return cors_origins_match(o, origin, pool, NULL);
+}
+
+START_TEST(test_match_exact)
+{
+    static const char *const v[] = {"https://App.example.com",
+                                    "http://localhost:3000", NULL};
+    cors_origins_t *o = rules(v, NULL);
+    ck_assert_int_eq(match(o, "https://app.example.com"), CORS_ORIGIN_ALLOWED);
+    ck_assert_int_eq(match(o, "http://localhost:3000"), CORS_ORIGIN_ALLOWED);
+    ck_assert_int_eq(match(o, "http://localhost:3001"), CORS_ORIGIN_DENIED);
+    ck_assert_int_eq(match(o, "http://localhost"), CORS_ORIGIN_DENIED);
+    ck_assert_int_eq(match(o, "http://app.example.com"), CORS_ORIGIN_DENIED);
+    ck_assert_int_eq(match(o, "https://app.example.com.evil.net"),
+                     CORS_ORIGIN_DENIED);
+    ck_assert_int_eq(match(o, "https://evilapp.example.com"),
+                     CORS_ORIGIN_DENIED);
+    /* Byte for byte: browsers send lower case, so nothing else matches. */
+    ck_assert_int_eq(match(o, "https://APP.example.com"),
+                     CORS_ORIGIN_MALFORMED);
+    ck_assert_int_eq(match(o, "https://app.example.com/"),
+                     CORS_ORIGIN_MALFORMED);
+    ck_assert_int_eq(match(o, "https://app.example.com."),
+                     CORS_ORIGIN_MALFORMED);
+    ck_assert_int_eq(match(o, "https://app.example.com:443"),
+                     CORS_ORIGIN_MALFORMED);
+    ck_assert_int_eq(match(o, "https://app.example.com, https://x.org"),
+                     CORS_ORIGIN_MALFORMED);
+    ck_assert_int_eq(match(o, "null"), CORS_ORIGIN_MALFORMED);
+    ck_assert_int_eq(match(o, ""), CORS_ORIGIN_MALFORMED);
+    ck_assert_int_eq(match(o, "https://x@app.example.com"),
+                     CORS_ORIGIN_MALFORMED);
+    ck_assert_int_eq(match(o, "https://app.example.com\x01"),
+                     CORS_ORIGIN_MALFORMED);
+    ck_assert_int_eq(match(o, "https://app.ex\xc3\xa4mple.com"),
+                     CORS_ORIGIN_MALFORMED);
+}
+END_TEST
+
+START_TEST(test_match_long)
+{
+    static const char *const v[] = {"https://example.com", NULL};
+    cors_origins_t *o = rules(v, NULL);
+    char *big = apr_palloc(pool, 8000);
+    memset(big, 'a', 7999);
+    big[7999] = '\0';
+    memcpy(big, "https://", 8);
+    ck_assert_int_eq(match(o, big), CORS_ORIGIN_MALFORMED);
+}
+END_TEST
+
+START_TEST(test_match_subdomains)
+{
+    static const char *const v[] = {"https://*.example.com",
+                                    "https://*.example.net:8443",
+                                    "https://*.example.org:*", NULL};
+    cors_origins_t *o = rules(v, NULL);
+    ck_assert_int_eq(match(o, "https://a.example.com"), CORS_ORIGIN_ALLOWED);
+    ck_assert_int_eq(match(o, "https://a.b.example.com"), CORS_ORIGIN_ALLOWED);
+    /* Never the apex, never across a label boundary. */
+    ck_assert_int_eq(match(o, "https://example.com"), CORS_ORIGIN_DENIED);
+    ck_assert_int_eq(match(o, "https://evilexample.com"), CORS_ORIGIN_DENIED);
+    ck_assert_int_eq(match(o, "https://a.example.com.evil.net"),
+                     CORS_ORIGIN_DENIED);
+    ck_assert_int_eq(match(o, "https://.example.com"), CORS_ORIGIN_MALFORMED);
+    /* Scheme and port must agree. */
+    ck_assert_int_eq(match(o, "http://a.example.com"), CORS_ORIGIN_DENIED);
+    ck_assert_int_eq(match(o, "https://a.example.com:8443"),
+                     CORS_ORIGIN_DENIED);
+    ck_assert_int_eq(match(o, "https://a.example.net:8443"),
+                     CORS_ORIGIN_ALLOWED);
+    ck_assert_int_eq(match(o, "https://a.example.net"), CORS_ORIGIN_DENIED);
+    ck_assert_int_eq(match(o, "https://a.example.net:8444"),
+                     CORS_ORIGIN_DENIED);
+    ck_assert_int_eq(match(o, "https://a.example.org"), CORS_ORIGIN_ALLOWED);
+    ck_assert_int_eq(match(o, "https://a.example.org:1"), CORS_ORIGIN_ALLOWED);
+    ck_assert_int_eq(match(o, "https://example.org:1"), CORS_ORIGIN_DENIED);
+}
+END_TEST
+
+START_TEST(test_match_any_port)
+{
+    static const char *const v[] = {"http://localhost:*", "http://[::1]:*",
+                                    NULL};
+    cors_origins_t *o = rules(v, NULL);
+    ck_assert_int_eq(match(o, "http://localhost"), CORS_ORIGIN_ALLOWED);
+    ck_assert_int_eq(match(o, "http://localhost:5173"), CORS_ORIGIN_ALLOWED);
+    ck_assert_int_eq(match(o, "http://[::1]:5173"), CORS_ORIGIN_ALLOWED);
+    ck_assert_int_eq(match(o, "https://localhost:5173"), CORS_ORIGIN_DENIED);
+    ck_assert_int_eq(match(o, "http://a.localhost:5173"), CORS_ORIGIN_DENIED);
+    ck_assert_int_eq(match(o, "http://localhost:80"), CORS_ORIGIN_MALFORMED);
+    ck_assert_int_eq(match(o, "http://localhost:99999"), CORS_ORIGIN_MALFORMED);
+}
+END_TEST
+
+START_TEST(test_match_regex_whole)
+{
+    static const char *const none[] = {NULL};
+    cors_origins_t *o = rules(none, "^https://(foo|bar)\\.example\\.org");
+    ck_assert_int_eq(match(o, "https://foo.example.org"), CORS_ORIGIN_ALLOWED);
+    ck_assert_int_eq(match(o, "https://bar.example.org"), CORS_ORIGIN_ALLOWED);
+    ck_assert_int_eq(match(o, "https://foo.example.org.evil.net"),
+                     CORS_ORIGIN_DENIED);
+    ck_assert_int_eq(match(o, "https://xfoo.example.org"), CORS_ORIGIN_DENIED);
+    o = rules(none, "https://a\\.x\\.org|https://b\\.x\\.org");
+    ck_assert_int_eq(match(o, "https://b.x.org"), CORS_ORIGIN_ALLOWED);
+    ck_assert_int_eq(match(o, "https://a.x.org.evil"), CORS_ORIGIN_DENIED);
+    ck_assert_int_eq(match(o, "https://evil.a.x.org"), CORS_ORIGIN_DENIED);
+}
+END_TEST
+
+START_TEST(test_match_any)
+{
+    static const char *const v[] = {"*", NULL};
+    cors_origins_t *o = rules(v, NULL);
+    ck_assert(cors_origins_any(o));
+    ck_assert_int_eq(match(o, "https://anything.example"), CORS_ORIGIN_ALLOWED);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
+/* Methods and header names                                          */
+/* ---------------------------------------------------------------- */
+
+START_TEST(test_names_methods)
+{
+    cors_names_t *n = cors_names_make(pool, CORS_NAMES_METHODS);
+    ck_assert_ptr_null(cors_names_add(n, pool, "PUT"));
+    ck_assert_ptr_null(cors_names_add(n, pool, "patch"));
+    ck_assert_ptr_nonnull(cors_names_add(n, pool, "get"));
+    ck_assert_ptr_nonnull(cors_names_add(n, pool, "Delete"));
+    ck_assert_ptr_nonnull(cors_names_add(n, pool, "CONNECT"));
+    ck_assert_ptr_nonnull(cors_names_add(n, pool, "trace"));
+    ck_assert_ptr_nonnull(cors_names_add(n, pool, "TRACK"));
+    ck_assert_ptr_nonnull(cors_names_add(n, pool, "PU T"));
+    ck_assert_ptr_nonnull(cors_names_add(n, pool, "PUT,"));
+    ck_assert_ptr_nonnull(cors_names_add(n, pool, "*"));
+    ck_assert(cors_names_has(n, "PUT", 3));
+    ck_assert(!cors_names_has(n, "put", 3));
+    ck_assert(cors_names_has(n, "patch", 5));
+    ck_assert(!cors_names_has(n, "PATCH", 5));
+    ck_assert_str_eq(cors_names_joined(n), "PUT, patch");
+
+    n = cors_names_make(pool, CORS_NAMES_METHODS);
+    ck_assert_ptr_null(cors_names_add(n, pool, "*"));
+    ck_assert_ptr_nonnull(cors_names_add(n, pool, "PUT"));
+    ck_assert(cors_names_any(n));
+    ck_assert(cors_method_is_safelisted("GET"));
+    ck_assert(!cors_method_is_safelisted("get"));
+    ck_assert(!cors_method_is_safelisted("PUT"));
+}
+END_TEST
+
+START_TEST(test_names_headers)
+{
+    static const char *const forbidden[] = {"Cookie",
+                                            "Host",
+                                            "Origin",
+                                            "Sec-Fetch-Mode",
+                                            "Proxy-Authorization",
+                                            "Content-Length",
+                                            "Referer",
+                                            "Access-Control-Request-Method",
+                                            NULL};
+    cors_names_t *n = cors_names_make(pool, CORS_NAMES_REQUEST_HEADERS);
+    int i;
+    ck_assert_ptr_null(cors_names_add(n, pool, "X-Requested-With"));
+    ck_assert_ptr_null(cors_names_add(n, pool, "Content-Type"));
+    ck_assert_ptr_null(cors_names_add(n, pool, "*"));
+    ck_assert_ptr_null(cors_names_add(n, pool, "Authorization"));
+    for (i = 0; forbidden[i]; i++) {
+        const char *why = cors_names_add(n, pool, forbidden[i]);
+        ck_assert_msg(why && strstr(why, "forbidden"), "%s", forbidden[i]);
+    }
+    ck_assert_ptr_nonnull(cors_names_add(n, pool, "X Foo"));
+    ck_assert_ptr_nonnull(cors_names_add(n, pool, "X-Foo:"));
+    ck_assert_ptr_nonnull(cors_names_add(n, pool, ""));
+    ck_assert(cors_names_has(n, "x-requested-with", 16));
+    ck_assert(cors_names_has(n, "X-REQUESTED-WITH", 16));
+    ck_assert_str_eq(cors_names_joined(n),
+                     "X-Requested-With, Content-Type, *, Authorization");
+
+    n = cors_names_make(pool, CORS_NAMES_RESPONSE_HEADERS);
+    ck_assert_ptr_nonnull(cors_names_add(n, pool, "Set-Cookie"));
+    ck_assert_ptr_null(cors_names_add(n, pool, "X-Total"));
+    ck_assert_ptr_nonnull(cors_names_add(n, pool, "*"));
+    n = cors_names_make(pool, CORS_NAMES_RESPONSE_HEADERS);
+    ck_assert_ptr_null(cors_names_add(n, pool, "*"));
+    ck_assert_ptr_nonnull(cors_names_add(n, pool, "X-Total"));
+}
+END_TEST
+
+START_TEST(test_tokens)
+{
+    ck_assert(cors_is_token("x-foo", 5));
+    ck_assert(cors_is_token("!#$%&'*+-.^_`|~09azAZ", 21));
+    ck_assert(!cors_is_token("", 0));
+    ck_assert(!cors_is_token("a b", 3));
+    ck_assert(!cors_is_token("a:b", 3));
+    ck_assert(!cors_is_token("a\"b", 3));
+    ck_assert(!cors_is_token("\xff", 1));
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
+/* Access-Control-Request-Headers                                    */
+/* ---------------------------------------------------------------- */
+
+static cors_names_t *header_set(const char *const *names)
+{
+    cors_names_t *n = cors_names_make(pool, CORS_NAMES_REQUEST_HEADERS);
+    for (; *names; names++) {
+        ck_assert_ptr_null(cors_names_add(n, pool, *names));
+    }
+    return n;
+}
+
+START_TEST(test_request_headers)
+{
+    static const char *const listed[] = {"X-A", "Content-Type", NULL};
+    static const char *const star[] = {"*", NULL};
+    static const char *const star_auth[] = {"*", "Authorization", NULL};
+    cors_names_t *n = header_set(listed);
+    apr_size_t count = 0, bad_len = 0;
+    const char *bad = NULL;
+
+    ck_assert_int_eq(cors_request_headers_check(n, "content-type,x-a", &count,
+                                                &bad, &bad_len),
+                     CORS_HEADERS_ALLOWED);
+    ck_assert_int_eq(count, 2);
+    /* Split lines arrive joined by ", "; spaces and empty elements. */
+    ck_assert_int_eq(cors_request_headers_check(n, " x-a , ,,Content-Type ,",
+                                                &count, NULL, NULL),
+                     CORS_HEADERS_ALLOWED);
+    ck_assert_int_eq(count, 2);
+    ck_assert_int_eq(cors_request_headers_check(n, "", &count, NULL, NULL),
+                     CORS_HEADERS_ALLOWED);
+    ck_assert_int_eq(count, 0);
+    ck_assert_int_eq(
+        cors_request_headers_check(n, "x-a, x-b", &count, &bad, &bad_len),
+        CORS_HEADERS_DENIED);
+    ck_assert_int_eq(bad_len, 3);
+    ck_assert(!strncmp(bad, "x-b", 3));
+    ck_assert_int_eq(
+        cors_request_headers_check(n, "x-a, x b", &count, &bad, &bad_len),
+        CORS_HEADERS_MALFORMED);
+    ck_assert_int_eq(
+        cors_request_headers_check(n, "x-a;x", &count, &bad, &bad_len),
+        CORS_HEADERS_MALFORMED);
+    ck_assert_int_eq(cors_request_headers_check(NULL, "x-a", NULL, NULL, NULL),
+                     CORS_HEADERS_DENIED);
+
+    n = header_set(star);
+    ck_assert_int_eq(
+        cors_request_headers_check(n, "x-anything,x-else", NULL, NULL, NULL),
+        CORS_HEADERS_ALLOWED);
+    ck_assert_int_eq(
+        cors_request_headers_check(n, "x-a,authorization", NULL, NULL, NULL),
+        CORS_HEADERS_DENIED);
+    ck_assert_int_eq(
+        cors_request_headers_check(n, "Authorization", NULL, NULL, NULL),
+        CORS_HEADERS_DENIED);
+    n = header_set(star_auth);
+    ck_assert_int_eq(
+        cors_request_headers_check(n, "x-a,authorization", NULL, NULL, NULL),
+        CORS_HEADERS_ALLOWED);
+
+    ck_assert_str_eq(cors_request_headers_join(pool, " X-A ,, b,c "),
+                     "x-a, b, c");
+    ck_assert_str_eq(cors_request_headers_join(pool, ""), "");
+}
+END_TEST
+
+START_TEST(test_request_headers_adversarial)
+{
+    /* 8 KB of commas and repeated names: linear, bounded, no allocation. */
+    static const char *const listed[] = {"X-A", NULL};
+    cors_names_t *n = header_set(listed);
+    char *v = apr_palloc(pool, 8193);
+    apr_size_t count = 0;
+    int i;
+    for (i = 0; i < 8192; i += 4) {
+        memcpy(v + i, "x-a,", 4);
+    }
+    v[8192] = '\0';
+    ck_assert_int_eq(cors_request_headers_check(n, v, &count, NULL, NULL),
+                     CORS_HEADERS_ALLOWED);
+    ck_assert_int_eq(count, 2048);
+    memset(v, ',', 8192);
+    ck_assert_int_eq(cors_request_headers_check(n, v, &count, NULL, NULL),
+                     CORS_HEADERS_ALLOWED);
+    ck_assert_int_eq(count, 0);
+    memset(v, 'x', 8192);
+    ck_assert_int_eq(cors_request_headers_check(n, v, &count, NULL, NULL),
+                     CORS_HEADERS_DENIED);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
+/* Merging                                                           */
+/* ---------------------------------------------------------------- */
+
+static cors_policy_t *policy(const char *origin, int credentials)
+{
+    cors_policy_t *p = cors_policy_make(pool);
+    if (origin) {
+        p->origins = cors_origins_make(pool);
+        ck_assert_ptr_null(cors_origins_add(p->origins, pool, origin));
+    }
+    p->credentials = credentials;
+    return p;
+}
+
+START_TEST(test_merge)
+{
+    cors_policy_t *parent = policy("https://a.example", CORS_ON);
+    cors_policy_t *child = policy(NULL, CORS_UNSET);
+    cors_policy_t *m;
+
+    parent->max_age = 600;
+    parent->max_age_str = "600";
+    parent->methods = cors_names_make(pool, CORS_NAMES_METHODS);
+    ck_assert_ptr_null(cors_names_add(parent->methods, pool, "PUT"));
+
+    /* Unset settings inherit. */
+    m = cors_policy_merge(pool, parent, child);
+    ck_assert_ptr_eq(m->origins, parent->origins);
+    ck_assert_int_eq(m->credentials, CORS_ON);
+    ck_assert_int_eq(m->max_age, 600);
+    ck_assert_ptr_eq(m->methods, parent->methods);
+    ck_assert(cors_policy_active(m));
+
+    /* A child's list replaces the parent's. */
+    child->origins = cors_origins_make(pool);
+    ck_assert_ptr_null(
+        cors_origins_add_regex(child->origins, pool, "https://b\\.example"));
+    child->methods = cors_names_make(pool, CORS_NAMES_METHODS);
+    ck_assert_ptr_null(cors_names_add(child->methods, pool, "DELETE"));
+    m = cors_policy_merge(pool, parent, child);
+    ck_assert_ptr_eq(m->origins, child->origins);
+    ck_assert_int_eq(
+        cors_origins_match(m->origins, "https://a.example", pool, NULL),
+        CORS_ORIGIN_DENIED);
+    ck_assert_ptr_eq(m->methods, child->methods);
+
+    /* Engine Off below, On again further down. */
+    child = policy(NULL, CORS_UNSET);
+    child->engine = CORS_OFF;
+    m = cors_policy_merge(pool, parent, child);
+    ck_assert(!cors_policy_active(m));
+    {
+        cors_policy_t *grandchild = policy(NULL, CORS_UNSET);
+        cors_policy_t *m2 = cors_policy_merge(pool, m, grandchild);
+        ck_assert(!cors_policy_active(m2));
+        grandchild->engine = CORS_ON;
+        m2 = cors_policy_merge(pool, m, grandchild);
+        ck_assert(cors_policy_active(m2));
+    }
+
+    /* No origins: no policy. */
+    ck_assert(!cors_policy_active(policy(NULL, CORS_ON)));
+
+    /* "*" from the parent meets credentials from the child. */
+    parent = policy("*", CORS_UNSET);
+    child = policy(NULL, CORS_ON);
+    m = cors_policy_merge(pool, parent, child);
+    ck_assert(cors_policy_credentials_conflict(m));
+    ck_assert(m->warned == child->warned);
+}
+END_TEST
+
+START_TEST(test_max_age)
+{
+    int s = -1;
+    ck_assert_ptr_null(cors_parse_max_age("0", &s));
+    ck_assert_int_eq(s, 0);
+    ck_assert_ptr_null(cors_parse_max_age("86400", &s));
+    ck_assert_int_eq(s, 86400);
+    ck_assert_ptr_nonnull(cors_parse_max_age("86401", &s));
+    ck_assert_ptr_nonnull(cors_parse_max_age("-1", &s));
+    ck_assert_ptr_nonnull(cors_parse_max_age("", &s));
+    ck_assert_ptr_nonnull(cors_parse_max_age("10s", &s));
+    ck_assert_ptr_nonnull(cors_parse_max_age("99999999999999999999", &s));
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
+/* The decision                                                      */
+/* ---------------------------------------------------------------- */
+
+static cors_decision_t decide(const cors_policy_t *p, const char *method,
+                              const char *origin, const char *acrm,
+                              const char *acrh, const char *pna)
+{
+    cors_request_t req = {method, origin, acrm, acrh, pna};
+    cors_decision_t d;
+    cors_decide(p, &req, pool, &d);
+    return d;
+}
+
+START_TEST(test_decide_actual)
+{
+    cors_policy_t *p = policy("https://a.example", CORS_ON);
+    cors_decision_t d;
+    p->expose_headers = cors_names_make(pool, CORS_NAMES_RESPONSE_HEADERS);
+    ck_assert_ptr_null(cors_names_add(p->expose_headers, pool, "X-Total"));
+
+    d = decide(p, "GET", NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_NOT_CORS);
+    ck_assert_ptr_null(d.allow_origin);
+    ck_assert_str_eq(d.vary, "Origin");
+
+    d = decide(p, "DELETE", "https://a.example", NULL, NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_ALLOWED);
+    ck_assert_str_eq(d.allow_origin, "https://a.example");
+    ck_assert_str_eq(d.allow_credentials, "true");
+    ck_assert_str_eq(d.expose_headers, "X-Total");
+    ck_assert_str_eq(d.vary, "Origin");
+
+    d = decide(p, "GET", "https://b.example", NULL, NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_DISALLOWED);
+    ck_assert_ptr_null(d.allow_origin);
+    ck_assert_ptr_null(d.allow_credentials);
+    ck_assert_ptr_null(d.expose_headers);
+    ck_assert_str_eq(d.vary, "Origin");
+
+    d = decide(p, "GET", "null", NULL, NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_DISALLOWED);
+    ck_assert_str_eq(d.reason, "malformed Origin");
+
+    /* OPTIONS without Access-Control-Request-Method is not a preflight. */
+    d = decide(p, "OPTIONS", "https://a.example", NULL, NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_ALLOWED);
+    /* Access-Control-Request-Method on another method neither. */
+    d = decide(p, "PUT", "https://a.example", "PUT", NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_ALLOWED);
+}
+END_TEST
+
+START_TEST(test_decide_any)
+{
+    cors_policy_t *p = policy("*", CORS_UNSET);
+    cors_policy_t *child = policy(NULL, CORS_ON);
+    cors_decision_t d = decide(p, "GET", NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_NOT_CORS);
+    ck_assert_str_eq(d.allow_origin, "*");
+    ck_assert_ptr_null(d.vary);
+
+    d = decide(p, "GET", "https://x.example", NULL, NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_ALLOWED);
+    ck_assert_str_eq(d.allow_origin, "*");
+    ck_assert_ptr_null(d.vary);
+
+    /* Merged with credentials: "*" and no credentials. */
+    d = decide(cors_policy_merge(pool, p, child), "GET", "https://x.example",
+               NULL, NULL, NULL);
+    ck_assert_str_eq(d.allow_origin, "*");
+    ck_assert_ptr_null(d.allow_credentials);
+    d = decide(cors_policy_merge(pool, p, child), "OPTIONS",
+               "https://x.example", "PUT", NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_REFUSED);
+    d = decide(cors_policy_merge(pool, p, child), "OPTIONS",
+               "https://x.example", "GET", NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_ALLOWED);
+    ck_assert_str_eq(d.allow_origin, "*");
+    ck_assert_ptr_null(d.allow_credentials);
+}
+END_TEST
+
+START_TEST(test_decide_preflight)
+{
+    cors_policy_t *p = policy("https://a.example", CORS_OFF);
+    cors_decision_t d;
+    p->methods = cors_names_make(pool, CORS_NAMES_METHODS);
+    ck_assert_ptr_null(cors_names_add(p->methods, pool, "PUT"));
+    p->allow_headers = cors_names_make(pool, CORS_NAMES_REQUEST_HEADERS);
+    ck_assert_ptr_null(cors_names_add(p->allow_headers, pool, "X-A"));
+    p->max_age_str = "60";
+
+    d = decide(p, "OPTIONS", "https://a.example", "PUT", "x-a", NULL);
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_ALLOWED);
+    ck_assert_str_eq(d.allow_origin, "https://a.example");
+    ck_assert_ptr_null(d.allow_credentials);
+    ck_assert_str_eq(d.allow_methods, "PUT");
+    ck_assert_str_eq(d.allow_headers, "X-A");
+    ck_assert_str_eq(d.max_age, "60");
+    ck_assert_ptr_null(d.allow_private_network);
+    ck_assert_str_eq(d.vary, "Origin, Access-Control-Request-Method, "
+                             "Access-Control-Request-Headers");
+
+    /* No headers requested: no Allow-Headers. */
+    d = decide(p, "OPTIONS", "https://a.example", "PUT", NULL, NULL);
+    ck_assert_ptr_null(d.allow_headers);
+    d = decide(p, "OPTIONS", "https://a.example", "PUT", " , ", NULL);
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_ALLOWED);
+    ck_assert_ptr_null(d.allow_headers);
+
+    /* Safelisted methods always pass; methods are case-sensitive. */
+    d = decide(p, "OPTIONS", "https://a.example", "POST", NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_ALLOWED);
+    d = decide(p, "OPTIONS", "https://a.example", "put", NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_REFUSED);
+    ck_assert_str_eq(d.reason, "method not allowed");
+    ck_assert_ptr_null(d.allow_origin);
+    d = decide(p, "OPTIONS", "https://a.example", "PUT, DELETE", NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_REFUSED);
+    d = decide(p, "OPTIONS", "https://a.example", "", NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_REFUSED);
+
+    /* Origin first, then headers. */
+    d = decide(p, "OPTIONS", "https://b.example", "PUT", "x-a", NULL);
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_REFUSED);
+    ck_assert_str_eq(d.reason, "origin not allowed");
+    d = decide(p, "OPTIONS", "https://a.example", "PUT", "x-a,x-b", NULL);
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_REFUSED);
+    ck_assert_str_eq(d.reason, "header not allowed");
+    ck_assert_int_eq(d.detail_len, 3);
+    ck_assert(!strncmp(d.detail, "x-b", 3));
+
+    /* Private Network Access. */
+    d = decide(p, "OPTIONS", "https://a.example", "GET", NULL, "true");
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_REFUSED);
+    ck_assert_str_eq(d.reason, "private network access not allowed");
+    p->private_network = CORS_ON;
+    d = decide(p, "OPTIONS", "https://a.example", "GET", NULL, "true");
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_ALLOWED);
+    ck_assert_str_eq(d.allow_private_network, "true");
+}
+END_TEST
+
+START_TEST(test_decide_preflight_credentials)
+{
+    cors_policy_t *p = policy("https://a.example", CORS_ON);
+    cors_decision_t d;
+    p->methods = cors_names_make(pool, CORS_NAMES_METHODS);
+    ck_assert_ptr_null(cors_names_add(p->methods, pool, "*"));
+    p->allow_headers = cors_names_make(pool, CORS_NAMES_REQUEST_HEADERS);
+    ck_assert_ptr_null(cors_names_add(p->allow_headers, pool, "*"));
+
+    /* With credentials "*" is literal to browsers: echo instead. */
+    d = decide(p, "OPTIONS", "https://a.example", "PATCH", "X-B, x-a", NULL);
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_ALLOWED);
+    ck_assert_str_eq(d.allow_credentials, "true");
+    ck_assert_str_eq(d.allow_methods, "PATCH");
+    ck_assert_str_eq(d.allow_headers, "x-b, x-a");
+    d = decide(p, "OPTIONS", "https://a.example", "PATCH", "authorization",
+               NULL);
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_REFUSED);
+
+    p->credentials = CORS_OFF;
+    d = decide(p, "OPTIONS", "https://a.example", "PATCH", "x-b", NULL);
+    ck_assert_str_eq(d.allow_methods, "*");
+    ck_assert_str_eq(d.allow_headers, "*");
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
+/* Response fields                                                   */
+/* ---------------------------------------------------------------- */
+
+START_TEST(test_strip_and_vary)
+{
+    apr_table_t *h = apr_table_make(pool, 4);
+    apr_table_t *e = apr_table_make(pool, 4);
+    apr_table_add(h, "Access-Control-Allow-Origin", "*");
+    apr_table_add(h, "X-Keep", "1");
+    apr_table_add(h, "access-control-allow-credentials", "true");
+    apr_table_add(h, "Access-Control-Allow-Origin", "https://evil");
+    apr_table_add(e, "ACCESS-CONTROL-EXPOSE-HEADERS", "x");
+    cors_strip_access_control(h);
+    cors_strip_access_control(e);
+    ck_assert_int_eq(apr_table_elts(h)->nelts, 1);
+    ck_assert_str_eq(apr_table_get(h, "X-Keep"), "1");
+    ck_assert(apr_is_empty_table(e));
+
+    cors_vary_merge(h, e, "Origin");
+    ck_assert_str_eq(apr_table_get(h, "Vary"), "Origin");
+    cors_vary_merge(h, e, "Origin");
+    ck_assert_str_eq(apr_table_get(h, "Vary"), "Origin");
+
+    h = apr_table_make(pool, 4);
+    apr_table_set(h, "Vary", "Accept-Encoding");
+    cors_vary_merge(h, e, "Origin, Access-Control-Request-Method");
+    ck_assert_str_eq(apr_table_get(h, "Vary"),
+                     "Accept-Encoding, Origin, Access-Control-Request-Method");
+
+    /* Already there in the other table, in another case: nothing added. */
+    h = apr_table_make(pool, 4);
+    e = apr_table_make(pool, 4);
+    apr_table_set(e, "Vary", "accept, ORIGIN");
+    cors_vary_merge(h, e, "Origin");
+    ck_assert_ptr_null(apr_table_get(h, "Vary"));
+    ck_assert_str_eq(apr_table_get(e, "Vary"), "accept, ORIGIN");
+    /* Only in the other table: merged there, one field. */
+    apr_table_set(e, "Vary", "Accept");
+    cors_vary_merge(h, e, "Origin");
+    ck_assert_ptr_null(apr_table_get(h, "Vary"));
+    ck_assert_str_eq(apr_table_get(e, "Vary"), "Accept, Origin");
+    /* "*" varies on everything already. */
+    apr_table_set(e, "Vary", "*");
+    cors_vary_merge(h, e, "Origin");
+    ck_assert_str_eq(apr_table_get(e, "Vary"), "*");
+}
+END_TEST
+
+START_TEST(test_expose_and_apply)
+{
+    apr_table_t *h = apr_table_make(pool, 8);
+    apr_table_t *e = apr_table_make(pool, 8);
+    cors_decision_t d;
+    apr_table_set(h, "Content-Type", "text/plain");
+    apr_table_set(h, "X-Total", "3");
+    apr_table_set(h, "Set-Cookie", "a=b");
+    apr_table_set(h, "ETag", "\"x\"");
+    apr_table_set(e, "x-total", "3");
+    apr_table_set(e, "X-Request-Id", "9");
+    apr_table_set(e, "Access-Control-Allow-Origin", "*");
+    ck_assert_str_eq(cors_expose_list(pool, h, e), "X-Total,ETag,X-Request-Id");
+
+    memset(&d, 0, sizeof(d));
+    d.allow_origin = "https://a.example";
+    d.allow_credentials = "true";
+    d.expose_from_response = 1;
+    d.vary = "Origin";
+    cors_apply(pool, &d, h, e);
+    ck_assert_ptr_null(apr_table_get(e, "Access-Control-Allow-Origin"));
+    ck_assert_str_eq(apr_table_get(h, "Access-Control-Allow-Origin"),
+                     "https://a.example");
+    ck_assert_str_eq(apr_table_get(h, "Access-Control-Allow-Credentials"),
+                     "true");
+    ck_assert_str_eq(apr_table_get(h, "Access-Control-Expose-Headers"),
+                     "X-Total,ETag,X-Request-Id");
+    ck_assert_str_eq(apr_table_get(h, "Vary"), "Origin");
+
+    /* A refusal leaves no Access-Control-* behind. */
+    memset(&d, 0, sizeof(d));
+    d.vary = "Origin";
+    cors_apply(pool, &d, h, e);
+    ck_assert_ptr_null(apr_table_get(h, "Access-Control-Allow-Origin"));
+    ck_assert_ptr_null(apr_table_get(h, "Access-Control-Allow-Credentials"));
+    ck_assert_str_eq(apr_table_get(h, "Vary"), "Origin");
+}
+END_TEST
+
+static Suite *engine_suite(void)
+{
+    Suite *s = suite_create("engine");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_origin_config_valid);
+    tcase_add_test(tc, test_origin_config_invalid);
+    tcase_add_test(tc, test_regex_config);
+    tcase_add_test(tc, test_match_exact);
+    tcase_add_test(tc, test_match_long);
+    tcase_add_test(tc, test_match_subdomains);
+    tcase_add_test(tc, test_match_any_port);
+    tcase_add_test(tc, test_match_regex_whole);
+    tcase_add_test(tc, test_match_any);
+    tcase_add_test(tc, test_names_methods);
+    tcase_add_test(tc, test_names_headers);
+    tcase_add_test(tc, test_tokens);
+    tcase_add_test(tc, test_request_headers);
+    tcase_add_test(tc, test_request_headers_adversarial);
+    tcase_add_test(tc, test_merge);
+    tcase_add_test(tc, test_max_age);
+    tcase_add_test(tc, test_decide_actual);
+    tcase_add_test(tc, test_decide_any);
+    tcase_add_test(tc, test_decide_preflight);
+    tcase_add_test(tc, test_decide_preflight_credentials);
+    tcase_add_test(tc, test_strip_and_vary);
+    tcase_add_test(tc, test_expose_and_apply);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    int failed;
+    SRunner *sr;
+    apr_initialize();
+    sr = srunner_create(engine_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    apr_terminate();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,327 @@
+"""Origin matching: exact origins, wildcard patterns, ports, regular
+expressions (whole match), IP literals, non-http schemes, and a table of
+hostile Origin values that must never be granted nor cause a 5xx."""
+
+import pytest
+
+from cors_asserts import ACAO, granted, not_granted
+
+CONF = r"""
+AliasMatch "^/([a-z0-9]+)/x$" "{docroot}/data.txt"
+<Location /exact>
+    CORSAllowOrigin https://example.com
+    CORSAllowCredentials On
+</Location>
+<Location /wild>
+    CORSAllowOrigin https://*.example.com
+    CORSAllowCredentials On
+</Location>
+<Location /wildport>
+    CORSAllowOrigin https://*.example.net:8443
+</Location>
+<Location /anyport>
+    CORSAllowOrigin http://localhost:*
+</Location>
+<Location /localhostwild>
+    CORSAllowOrigin http://*.localhost
+</Location>
+<Location /regex>
+    CORSAllowOriginMatch ^https://(foo|bar)\.example\.org
+</Location>
+<Location /regexnoanchor>
+    CORSAllowOriginMatch "https://app[0-9]\.example\.io"
+</Location>
+<Location /regexloose>
+    CORSAllowOriginMatch "^https://.+\.example\.org$"
+</Location>
+<Location /ip>
+    CORSAllowOrigin http://127.0.0.1:8080 http://[::1]:3000 https://[2001:db8::1]
+    CORSAllowOrigin http://192.168.0.1
+</Location>
+<Location /scheme>
+    CORSAllowOrigin capacitor://localhost ionic://localhost
+</Location>
+<Location /upper>
+    CORSAllowOrigin https://Example.COM
+</Location>
+<Location /mixed>
+    CORSAllowOrigin https://one.example
+    CORSAllowOrigin https://two.example
+    CORSAllowOriginMatch ^https://three\.example$
+</Location>
+"""
+
+
+@pytest.fixture(scope="module")
+def srv(httpd_module):
+    return httpd_module(CONF, files={"data.txt": "data\n"})
+
+
+def _check_granted(srv, path, origin, credentials=False):
+    r = srv.get(path, origin)
+    assert r.status == 200, r
+    granted(r, origin, credentials=credentials)
+
+
+def _check_refused(srv, path, origin_headers):
+    """origin_headers: a value (str/bytes) or a list of values (one header
+    line each)."""
+    if not isinstance(origin_headers, list):
+        origin_headers = [origin_headers]
+    r = srv.request("GET", path, [("Origin", v) for v in origin_headers])
+    assert r.status < 500, r
+    assert r.ac_headers() == [], "granted %r: %r" % (origin_headers, r.ac_headers())
+    if r.status != 400:
+        # httpd itself refuses some malformed requests before any config
+        assert "origin" in r.vary(), r
+    return r
+
+
+# ---- exact origins + hostile values ------------------------------------------
+
+def test_exact_origin_granted(srv):
+    _check_granted(srv, "/exact/x", "https://example.com", credentials=True)
+
+
+def test_exact_origin_header_name_case_insensitive(srv):
+    r = srv.request("GET", "/exact/x", [("oRiGiN", "https://example.com")])
+    granted(r, "https://example.com", credentials=True)
+
+
+HOSTILE = [
+    "https://example.com.evil.net",
+    "https://evilexample.com",
+    "https://example.com@evil.net",
+    "https://evil.net@example.com",
+    "https://user@example.com",
+    "https://user:pass@example.com",
+    "https://example.com:443@evil.net",
+    "null",
+    "NULL",
+    "*",
+    "HTTPS://EXAMPLE.COM",
+    "https://EXAMPLE.COM",
+    "https://Example.com",
+    "HTTPS://example.com",
+    "https://example.com/",
+    "https://example.com.",
+    "https://example.com/path",
+    "https://example.com?q=1",
+    "https://example.com#frag",
+    "https://example.com:443",
+    "https://example.com:",
+    "https://example.com:0443",
+    "http://example.com",
+    "wss://example.com",
+    "https://example.com:8443",
+    "https://www.example.com",
+    "https:/example.com",
+    "https:example.com",
+    "//example.com",
+    "example.com",
+    "https://example.com https://example.com",
+    "https://example.com, https://example.com",
+    "https://example.com,https://example.com",
+    "https://example.com\\",
+    "https://example.com%2f",
+    "https://example%2ecom",
+    "https://xn--example.com",
+    "https://exa mple.com",
+    "",
+    " ",
+    "https://example.com" + "a" * 7000,
+    "https://" + "a" * 7000 + ".example.com",
+    b"https://example.com\x80",
+    b"https://exa\xffmple.com",
+    "https://ex\u0430mple.com".encode("utf-8"),  # Cyrillic a
+    b"https://example.com\x00",
+    b"https://example.com\x01",
+    b"https://exa\x07mple.com",
+    b"https://example.com\x7f",
+    b"https://example.com\x0bx",
+]
+
+
+@pytest.mark.parametrize("origin", HOSTILE, ids=lambda v: repr(v[:40]))
+def test_hostile_origin_never_granted(srv, origin):
+    _check_refused(srv, "/exact/x", origin)
+
+
+def test_duplicated_origin_lines_never_granted(srv):
+    _check_refused(srv, "/exact/x", ["https://example.com", "https://example.com"])
+
+
+def test_duplicated_origin_lines_different_values(srv):
+    _check_refused(srv, "/exact/x", ["https://evil.net", "https://example.com"])
+    _check_refused(srv, "/exact/x", ["https://example.com", "https://evil.net"])
+
+
+def test_empty_origin_line_plus_valid_never_granted(srv):
+    _check_refused(srv, "/exact/x", ["", "https://example.com"])
+
+
+def test_many_origin_lines_never_granted(srv):
+    _check_refused(srv, "/exact/x", ["https://example.com"] * 50)
+
+
+def test_obs_fold_origin_never_granted(srv):
+    data = (b"GET /exact/x HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://exa\r\n"
+            b" mple.com\r\nConnection: close\r\n\r\n")
+    r = srv.raw_request(data)
+    assert r.status < 500 and r.ac_headers() == [], r
+
+
+def test_hostile_origins_on_wildcard_policy(srv):
+    for o in ["https://" + "a" * 7000 + ".example.com",
+              "https://" + "a." * 260 + "example.com",
+              "https://example.com" + "a" * 7000]:
+        _check_refused(srv, "/wild/x", o)
+
+
+def test_server_still_healthy_after_hostile_values(srv):
+    _check_granted(srv, "/exact/x", "https://example.com", credentials=True)
+    assert "exit signal" not in srv.error_log()
+
+
+# ---- wildcard patterns ------------------------------------------------------
+
+@pytest.mark.parametrize("origin", [
+    "https://a.example.com", "https://a.b.example.com", "https://x-y.example.com",
+    "https://123.example.com", "https://xn--bcher-kva.example.com"])
+def test_wildcard_matches_subdomains(srv, origin):
+    _check_granted(srv, "/wild/x", origin, credentials=True)
+
+
+@pytest.mark.parametrize("origin", [
+    "https://example.com", "https://evilexample.com", "https://a.evilexample.com",
+    "https://a.example.com.evil.net", "https://.example.com",
+    "https://A.example.com", "http://a.example.com", "https://a.example.com:8443",
+    "https://a.example.com.", "https://a.example.com/", "https://a.example.com:443",
+    "https://*.example.com", "https://a.example.co", "https://example.com.a",
+    "https://a.example.com@evil.net", "https://evil.net#.example.com",
+    "https://evil.net/.example.com", "https://evil.net?.example.com"])
+def test_wildcard_refuses(srv, origin):
+    _check_refused(srv, "/wild/x", origin)
+
+
+def test_wildcard_with_port(srv):
+    _check_granted(srv, "/wildport/x", "https://a.example.net:8443")
+    _check_granted(srv, "/wildport/x", "https://a.b.example.net:8443")
+    for o in ["https://a.example.net", "https://a.example.net:9443",
+              "https://example.net:8443", "http://a.example.net:8443",
+              "https://a.example.net:84430"]:
+        _check_refused(srv, "/wildport/x", o)
+
+
+@pytest.mark.parametrize("origin", [
+    "http://localhost", "http://localhost:3000", "http://localhost:8080",
+    "http://localhost:1", "http://localhost:65535"])
+def test_any_port_matches(srv, origin):
+    _check_granted(srv, "/anyport/x", origin)
+
+
+@pytest.mark.parametrize("origin", [
+    "http://localhost.evil.com", "http://localhost.evil.com:3000",
+    "https://localhost:3000", "http://localhost:", "http://localhost:80",
+    "http://localhost:03000", "http://localhost:65536", "http://localhost:3000/",
+    "http://a.localhost:3000", "http://localhost:3000@evil.net",
+    "http://evil-localhost:3000", "http://LOCALHOST:3000", "http://localhost:-1",
+    "http://localhost:3000:3000", "http://localhost:abc"])
+def test_any_port_refuses(srv, origin):
+    _check_refused(srv, "/anyport/x", origin)
+
+
+def test_wildcard_localhost(srv):
+    _check_granted(srv, "/localhostwild/x", "http://app.localhost")
+    _check_granted(srv, "/localhostwild/x", "http://a.b.localhost")
+    _check_refused(srv, "/localhostwild/x", "http://localhost")
+    _check_refused(srv, "/localhostwild/x", "https://app.localhost")
+
+
+# ---- regular expressions: whole match ----------------------------------------
+
+@pytest.mark.parametrize("origin", ["https://foo.example.org", "https://bar.example.org"])
+def test_regex_matches(srv, origin):
+    _check_granted(srv, "/regex/x", origin)
+
+
+@pytest.mark.parametrize("origin", [
+    "https://foo.example.org.evil.net", "https://foo.example.orgx",
+    "https://baz.example.org", "https://foo.example.org:8443",
+    "https://fooXexample.org", "https://FOO.example.org", "http://foo.example.org",
+    "https://foo.example.org/", "https://foo.example.org.", "null"])
+def test_regex_refuses(srv, origin):
+    _check_refused(srv, "/regex/x", origin)
+
+
+def test_regex_without_anchors_matches_whole_value(srv):
+    _check_granted(srv, "/regexnoanchor/x", "https://app1.example.io")
+    for o in ["xhttps://app1.example.io", "https://app1.example.io.evil.net",
+              "https://app12.example.io", "https://xapp1.example.io",
+              "https://app1.example.io:8443"]:
+        _check_refused(srv, "/regexnoanchor/x", o)
+
+
+def test_regex_never_matches_malformed_origin(srv):
+    # the regex would match these strings, but they are not origins a
+    # browser sends
+    _check_granted(srv, "/regexloose/x", "https://a.example.org")
+    for o in ["https://evil.net/.example.org", "https://evil.net?.example.org",
+              "https://evil.net#.example.org", "https://user@a.example.org",
+              "https://EVIL.example.org", "https://a.example.org:443",
+              "https://evil.net/" + "a" * 600 + ".example.org"]:
+        _check_refused(srv, "/regexloose/x", o)
+
+
+# ---- IP literals ------------------------------------------------------------
+
+@pytest.mark.parametrize("origin", [
+    "http://127.0.0.1:8080", "http://[::1]:3000", "https://[2001:db8::1]",
+    "http://192.168.0.1"])
+def test_ip_origins_match(srv, origin):
+    _check_granted(srv, "/ip/x", origin)
+
+
+@pytest.mark.parametrize("origin", [
+    "http://127.0.0.1", "http://127.0.0.1:8081", "http://127.0.0.01:8080",
+    "http://2130706433:8080", "http://0x7f.0.0.1:8080", "http://[::1]",
+    "http://[0:0:0:0:0:0:0:1]:3000", "http://[::0001]:3000", "http://::1:3000",
+    "https://[2001:DB8::1]", "https://[2001:db8:0::1]", "https://[2001:db8::1]:443",
+    "http://192.168.0.1:80", "http://192.168.0.1.", "http://[::ffff:127.0.0.1]:8080",
+    "http://[::1%25eth0]:3000"])
+def test_ip_origins_refuse(srv, origin):
+    _check_refused(srv, "/ip/x", origin)
+
+
+# ---- non-http schemes -------------------------------------------------------
+
+@pytest.mark.parametrize("origin", ["capacitor://localhost", "ionic://localhost"])
+def test_custom_scheme_matches(srv, origin):
+    _check_granted(srv, "/scheme/x", origin)
+
+
+@pytest.mark.parametrize("origin", [
+    "http://localhost", "https://localhost", "capacitor://localhost.evil",
+    "capacitor://localhost:8080", "CAPACITOR://localhost", "capacitor://LOCALHOST",
+    "capacitor:/localhost", "capacitor://localhost/", "file://localhost"])
+def test_custom_scheme_refuses(srv, origin):
+    _check_refused(srv, "/scheme/x", origin)
+
+
+# ---- configuration spelled in upper case is stored lower-case ----------------
+
+def test_configured_upper_case_origin_stored_lower_case(srv):
+    _check_granted(srv, "/upper/x", "https://example.com")
+    _check_refused(srv, "/upper/x", "https://Example.COM")
+
+
+# ---- values accumulate; both origin directives in one scope ------------------
+
+@pytest.mark.parametrize("origin", ["https://one.example", "https://two.example",
+                                    "https://three.example"])
+def test_repeated_directives_accumulate(srv, origin):
+    _check_granted(srv, "/mixed/x", origin)
+
+
+def test_repeated_directives_refuse_others(srv):
+    _check_refused(srv, "/mixed/x", "https://four.example")

@@ -1,0 +1,530 @@
+"""Preflight requests against a real httpd: the verdict tables (origin x
+method x headers), what is and is not a preflight, that a preflight never
+reaches the handler (static, CGI, proxy), parsing of
+Access-Control-Request-Headers, Private Network Access, and hostile values.
+
+One server (module scope) with one <Location> per policy keeps this fast.
+Expected values follow SPEC.md and the decisions in the project context:
+allowed -> 204, empty body, exactly the listed Access-Control-* fields;
+refused -> 403 without any; both with
+``Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers``.
+"""
+import os
+import shutil
+import time
+
+import pytest
+
+from pfhelpers import (ORIGIN, OTHER, ac_headers, assert_no_ac,
+                       assert_preflight_allowed, assert_preflight_refused,
+                       body_of, describe, preflight, preflight_headers,
+                       read_lines, recorder_cgi, shared_dir, wait_for)
+
+POLICY = "CORSAllowOrigin %s\n" % ORIGIN
+
+LOCATIONS = {
+    # default methods (GET HEAD POST), no headers
+    "/p/": "",
+    "/m/": "CORSAllowMethods PUT DELETE PATCH",
+    "/mstar/": "CORSAllowMethods *",
+    "/mstarc/": "CORSAllowMethods *\nCORSAllowCredentials On",
+    "/h/": "CORSAllowHeaders X-Foo Content-Type",
+    "/hstar/": "CORSAllowHeaders *",
+    "/hstarauth/": "CORSAllowHeaders * Authorization",
+    "/hstarc/": "CORSAllowHeaders *\nCORSAllowCredentials On",
+    "/hstarauthc/": "CORSAllowHeaders * Authorization\nCORSAllowCredentials On",
+    "/age/": "CORSMaxAge 600",
+    "/age0/": "CORSMaxAge 0",
+    "/cred/": "CORSAllowCredentials On",
+    "/pna/": "CORSAllowPrivateNetwork On",
+    "/pnaoff/": "CORSAllowPrivateNetwork Off",
+    "/full/": ("CORSAllowMethods PUT\nCORSAllowHeaders X-Foo\n"
+               "CORSAllowCredentials On\nCORSMaxAge 60\n"
+               "CORSAllowPrivateNetwork On"),
+    "/cgi-bin/": "CORSAllowMethods PUT",
+}
+
+
+def _conf(backend_url):
+    out = []
+    for loc, body in LOCATIONS.items():
+        out.append("<Location %s>\n%s%s\n</Location>" % (loc, POLICY, body))
+    # "*" origins: method and headers are still checked
+    out.append("<Location /any/>\nCORSAllowOrigin *\nCORSAllowHeaders X-Foo\n"
+               "</Location>")
+    out.append("<Location /proxy/>\nProxyPass %s/\n%sCORSAllowMethods PUT\n"
+               "</Location>" % (backend_url, POLICY))
+    return "\n".join(out) + "\n"
+
+
+@pytest.fixture(scope="module")
+def rec_dir():
+    d = shared_dir("pf-rec-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def srv(httpd_module, backend, rec_dir):
+    files = {}
+    for loc in list(LOCATIONS) + ["/any/"]:
+        files[loc.strip("/") + "/f.txt"] = "static body\n"
+    return httpd_module(
+        _conf(backend.url), files=files,
+        cgi={"rec": recorder_cgi(os.path.join(rec_dir, "runs"))})
+
+
+def _no_5xx(r):
+    assert r.status < 500, describe(r)
+
+
+# ---------------------------------------------------------------------------
+# Verdict tables
+# ---------------------------------------------------------------------------
+DEF = "GET, HEAD, POST"
+
+# (path, origin, method, Access-Control-Request-Headers, extra fields,
+#  expected: keyword arguments of assert_preflight_allowed)
+ALLOWED = [
+    # safelisted methods pass everywhere
+    ("/p/f.txt", ORIGIN, "GET", None, None, dict(methods=DEF)),
+    ("/p/f.txt", ORIGIN, "HEAD", None, None, dict(methods=DEF)),
+    ("/p/f.txt", ORIGIN, "POST", None, None, dict(methods=DEF)),
+    ("/m/f.txt", ORIGIN, "GET", None, None, dict(methods="PUT, DELETE, PATCH")),
+    ("/m/f.txt", ORIGIN, "POST", None, None, dict(methods="PUT, DELETE, PATCH")),
+    # listed methods, byte for byte
+    ("/m/f.txt", ORIGIN, "PUT", None, None, dict(methods="PUT, DELETE, PATCH")),
+    ("/m/f.txt", ORIGIN, "DELETE", None, None, dict(methods="PUT, DELETE, PATCH")),
+    ("/m/f.txt", ORIGIN, "PATCH", None, None, dict(methods="PUT, DELETE, PATCH")),
+    # "*": literal without credentials, the method echoed with them
+    ("/mstar/f.txt", ORIGIN, "PATCH", None, None, dict(methods="*")),
+    ("/mstar/f.txt", ORIGIN, "PROPFIND", None, None, dict(methods="*")),
+    ("/mstar/f.txt", ORIGIN, "get", None, None, dict(methods="*")),
+    ("/mstarc/f.txt", ORIGIN, "PATCH", None, None,
+     dict(methods="PATCH", credentials=True)),
+    ("/mstarc/f.txt", ORIGIN, "X-Custom-Method", None, None,
+     dict(methods="X-Custom-Method", credentials=True)),
+    # a header list, names case-insensitive, sent as configured
+    ("/h/f.txt", ORIGIN, "GET", "x-foo", None,
+     dict(methods=DEF, headers="X-Foo, Content-Type")),
+    ("/h/f.txt", ORIGIN, "POST", "X-FOO,CONTENT-TYPE", None,
+     dict(methods=DEF, headers="X-Foo, Content-Type")),
+    ("/h/f.txt", ORIGIN, "POST", "content-type", None,
+     dict(methods=DEF, headers="X-Foo, Content-Type")),
+    # no header requested: no -Allow-Headers
+    ("/h/f.txt", ORIGIN, "GET", None, None, dict(methods=DEF)),
+    # "*" covers every name but Authorization
+    ("/hstar/f.txt", ORIGIN, "GET", "x-anything,x-other,content-type", None,
+     dict(methods=DEF, headers="*")),
+    ("/hstarauth/f.txt", ORIGIN, "GET", "authorization,x-anything", None,
+     dict(methods=DEF, headers="*, Authorization")),
+    ("/hstarauth/f.txt", ORIGIN, "GET", "Authorization", None,
+     dict(methods=DEF, headers="*, Authorization")),
+    # "*" with credentials: the requested names, lower-cased
+    ("/hstarc/f.txt", ORIGIN, "GET", "X-Foo,Content-Type", None,
+     dict(methods=DEF, headers="x-foo, content-type", credentials=True)),
+    ("/hstarauthc/f.txt", ORIGIN, "GET", "Authorization,X-Foo", None,
+     dict(methods=DEF, headers="authorization, x-foo", credentials=True)),
+    # Max-Age only when set (0 is set)
+    ("/age/f.txt", ORIGIN, "GET", None, None, dict(methods=DEF, max_age=600)),
+    ("/age0/f.txt", ORIGIN, "GET", None, None, dict(methods=DEF, max_age=0)),
+    ("/cred/f.txt", ORIGIN, "GET", None, None,
+     dict(methods=DEF, credentials=True)),
+    # "*" origins: any well-formed origin, answered "*"
+    ("/any/f.txt", ORIGIN, "GET", None, None, dict(methods=DEF, origin="*")),
+    ("/any/f.txt", "https://whoever.example:8443", "POST", "x-foo", None,
+     dict(methods=DEF, origin="*", headers="X-Foo")),
+    # Private Network Access
+    ("/pna/f.txt", ORIGIN, "GET", None,
+     [("Access-Control-Request-Private-Network", "true")],
+     dict(methods=DEF, pna=True)),
+    ("/pna/f.txt", ORIGIN, "GET", None, None, dict(methods=DEF)),
+    ("/pnaoff/f.txt", ORIGIN, "GET", None, None, dict(methods=DEF)),
+    # everything at once
+    ("/full/f.txt", ORIGIN, "PUT", "x-foo",
+     [("Access-Control-Request-Private-Network", "true")],
+     dict(methods="PUT", headers="X-Foo", credentials=True, max_age=60,
+          pna=True)),
+    # a path that does not exist: answered before the handler could 404
+    ("/p/no-such-file", ORIGIN, "GET", None, None, dict(methods=DEF)),
+]
+
+# (path, origin, method, Access-Control-Request-Headers, extra fields)
+REFUSED = [
+    # origin
+    ("/p/f.txt", OTHER, "GET", None, None),
+    ("/p/f.txt", "http://a.example", "GET", None, None),
+    ("/p/f.txt", "https://a.example:8443", "GET", None, None),
+    ("/p/f.txt", "https://A.example", "GET", None, None),
+    ("/p/f.txt", "https://a.example/", "GET", None, None),
+    ("/p/f.txt", "https://a.example:443", "GET", None, None),
+    ("/p/f.txt", "https://a.example.", "GET", None, None),
+    ("/p/f.txt", "https://u@a.example", "GET", None, None),
+    ("/p/f.txt", "https://a.example.evil.example", "GET", None, None),
+    ("/p/f.txt", "null", "GET", None, None),
+    ("/cred/f.txt", OTHER, "GET", None, None),
+    # methods: not listed, or not byte-for-byte the listed one
+    ("/p/f.txt", ORIGIN, "PUT", None, None),
+    ("/p/f.txt", ORIGIN, "DELETE", None, None),
+    ("/p/f.txt", ORIGIN, "get", None, None),
+    ("/p/f.txt", ORIGIN, "Post", None, None),
+    ("/m/f.txt", ORIGIN, "put", None, None),
+    ("/m/f.txt", ORIGIN, "patch", None, None),
+    ("/m/f.txt", ORIGIN, "Delete", None, None),
+    ("/m/f.txt", ORIGIN, "PROPFIND", None, None),
+    # headers
+    ("/p/f.txt", ORIGIN, "GET", "x-foo", None),
+    ("/p/f.txt", ORIGIN, "POST", "content-type", None),
+    ("/h/f.txt", ORIGIN, "GET", "x-bar", None),
+    ("/h/f.txt", ORIGIN, "GET", "x-foo,x-bar", None),
+    ("/h/f.txt", ORIGIN, "GET", "authorization", None),
+    ("/h/f.txt", ORIGIN, "GET", "x-fo", None),
+    ("/hstar/f.txt", ORIGIN, "GET", "authorization", None),
+    ("/hstar/f.txt", ORIGIN, "GET", "x-foo,Authorization", None),
+    ("/hstarc/f.txt", ORIGIN, "GET", "authorization", None),
+    # a good method but a bad origin still fails
+    ("/mstar/f.txt", OTHER, "PATCH", None, None),
+    # "*" origins still check method and headers
+    ("/any/f.txt", ORIGIN, "PUT", None, None),
+    ("/any/f.txt", ORIGIN, "GET", "x-bar", None),
+    # Private Network Access requested where it is off (unset or Off)
+    ("/p/f.txt", ORIGIN, "GET", None,
+     [("Access-Control-Request-Private-Network", "true")]),
+    ("/pnaoff/f.txt", ORIGIN, "GET", None,
+     [("Access-Control-Request-Private-Network", "true")]),
+    ("/cred/f.txt", ORIGIN, "GET", None,
+     [("Access-Control-Request-Private-Network", "true")]),
+]
+
+
+def _id(case):
+    return "%s|%s|%s|%s%s" % (case[0], case[1], case[2], case[3],
+                              "|+" + case[4][0][0] if case[4] else "")
+
+
+@pytest.mark.parametrize("case", ALLOWED, ids=[_id(c) for c in ALLOWED])
+def test_allowed(srv, case):
+    path, origin, method, req_headers, extra, want = case
+    r = preflight(srv, path, origin, method, req_headers, extra)
+    if want.get("origin") is None:
+        want = dict(want, origin=origin)
+    assert_preflight_allowed(r, **want)
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=[_id(c) for c in REFUSED])
+def test_refused(srv, case):
+    path, origin, method, req_headers, extra = case
+    r = preflight(srv, path, origin, method, req_headers, extra)
+    assert_preflight_refused(r)
+
+
+def test_no_private_network_header_unless_requested(srv):
+    # PNA on, header absent: no -Allow-Private-Network (exact set checked)
+    r = preflight(srv, "/full/f.txt", ORIGIN, "PUT", "x-foo")
+    assert_preflight_allowed(r, methods="PUT", headers="X-Foo",
+                             credentials=True, max_age=60)
+
+
+# ---------------------------------------------------------------------------
+# What is not a preflight is served as usual
+# ---------------------------------------------------------------------------
+def test_options_without_request_method_is_actual_request(srv):
+    # httpd's own OPTIONS answer (200 + Allow), with CORS headers of an
+    # actual request from an allowed origin
+    r = srv.request("OPTIONS", "/p/f.txt", [("Origin", ORIGIN)])
+    assert r.status == 200, describe(r)
+    assert r.header("Allow"), describe(r)
+    assert ac_headers(r) == {"access-control-allow-origin": ORIGIN}, describe(r)
+
+
+def test_options_without_origin_is_not_cors(srv):
+    r = srv.request("OPTIONS", "/m/f.txt",
+                    preflight_headers(origin=None, method="PUT"))
+    assert r.status == 200, describe(r)
+    assert r.header("Allow"), describe(r)
+    assert_no_ac(r)
+
+
+def test_options_not_preflight_reaches_cgi(srv, rec_dir):
+    runs = os.path.join(rec_dir, "runs")
+    before = len(read_lines(runs))
+    r = srv.request("OPTIONS", "/cgi-bin/rec?noacrm", [("Origin", ORIGIN)])
+    assert r.status == 200 and body_of(r) == b"cgi ran\n", describe(r)
+    r = srv.request("OPTIONS", "/cgi-bin/rec?noorigin",
+                    preflight_headers(origin=None, method="PUT"))
+    assert r.status == 200 and body_of(r) == b"cgi ran\n", describe(r)
+    assert_no_ac(r)
+    assert read_lines(runs)[before:] == ["OPTIONS /cgi-bin/rec?noacrm",
+                                         "OPTIONS /cgi-bin/rec?noorigin"]
+
+
+def test_options_not_preflight_reaches_backend(srv, backend):
+    backend.clear()
+    r = srv.request("OPTIONS", "/proxy/a", [("Origin", ORIGIN)])
+    assert r.status == 200 and body_of(r) == b"backend body\n", describe(r)
+    r = srv.request("OPTIONS", "/proxy/b",
+                    preflight_headers(origin=None, method="PUT"))
+    assert r.status == 200 and body_of(r) == b"backend body\n", describe(r)
+    assert [(m, p) for m, p, _ in backend.requests] == [("OPTIONS", "/a"),
+                                                         ("OPTIONS", "/b")]
+
+
+# ---------------------------------------------------------------------------
+# A preflight never reaches the handler
+# ---------------------------------------------------------------------------
+def test_preflight_never_runs_cgi(srv, rec_dir):
+    runs = os.path.join(rec_dir, "runs")
+    before = len(read_lines(runs))
+    r = preflight(srv, "/cgi-bin/rec?pf1", ORIGIN, "PUT")
+    assert_preflight_allowed(r, methods="PUT")
+    r = preflight(srv, "/cgi-bin/rec?pf2", ORIGIN, "GET", "x-foo")
+    assert_preflight_refused(r)
+    r = preflight(srv, "/cgi-bin/rec?pf3", OTHER, "PUT")
+    assert_preflight_refused(r)
+    r = preflight(srv, "/cgi-bin/rec?pf4", ORIGIN, "DELETE")
+    assert_preflight_refused(r)
+    # the actual request does run it
+    r = srv.request("PUT", "/cgi-bin/rec?actual", [("Origin", ORIGIN)],
+                    body=b"x")
+    assert r.status == 200 and body_of(r) == b"cgi ran\n", describe(r)
+    assert r.header("X-Cgi") == "yes"
+    assert r.header("Access-Control-Allow-Origin") == ORIGIN, describe(r)
+    assert read_lines(runs)[before:] == ["PUT /cgi-bin/rec?actual"]
+
+
+def test_preflight_never_reaches_backend(srv, backend):
+    backend.clear()
+    r = preflight(srv, "/proxy/x", ORIGIN, "PUT")
+    assert_preflight_allowed(r, methods="PUT")
+    r = preflight(srv, "/proxy/x", OTHER, "PUT")
+    assert_preflight_refused(r)
+    r = preflight(srv, "/proxy/x", ORIGIN, "DELETE")
+    assert_preflight_refused(r)
+    assert backend.requests == []
+    r = srv.request("PUT", "/proxy/x", [("Origin", ORIGIN)], body=b"x")
+    assert r.status == 200 and body_of(r) == b"backend body\n", describe(r)
+    assert [(m, p) for m, p, _ in backend.requests] == [("PUT", "/x")]
+    # the backend's own Access-Control-* (ACAO "*", -Credentials) replaced
+    assert ac_headers(r) == {"access-control-allow-origin": ORIGIN}, describe(r)
+
+
+def test_preflight_never_serves_static(srv):
+    r = preflight(srv, "/p/f.txt", ORIGIN, "GET")
+    assert_preflight_allowed(r, methods=DEF)
+    for name in ("Last-Modified", "ETag", "Allow"):
+        assert r.header(name) is None, describe(r)
+    r = srv.request("GET", "/p/f.txt", [("Origin", ORIGIN)])
+    assert r.status == 200 and body_of(r) == b"static body\n", describe(r)
+
+
+# ---------------------------------------------------------------------------
+# Access-Control-Request-Headers as it may arrive
+# ---------------------------------------------------------------------------
+ACRH = "Access-Control-Request-Headers"
+
+
+def _pf_lines(srv, path, acrh_values, method="GET", origin=ORIGIN):
+    h = [("Origin", origin), ("Access-Control-Request-Method", method)]
+    h += [(ACRH, v) for v in acrh_values]
+    return srv.request("OPTIONS", path, h)
+
+
+def test_acrh_split_over_lines(srv):
+    r = _pf_lines(srv, "/h/f.txt", ["x-foo", "content-type"])
+    assert_preflight_allowed(r, methods=DEF, headers="X-Foo, Content-Type")
+    r = _pf_lines(srv, "/h/f.txt", ["x-foo", "x-bar"])
+    assert_preflight_refused(r)
+    r = _pf_lines(srv, "/h/f.txt", ["x-foo", "content-type", "authorization"])
+    assert_preflight_refused(r)
+    r = _pf_lines(srv, "/hstarc/f.txt", ["x-a, X-B", "x-c"])
+    assert_preflight_allowed(r, methods=DEF, headers="x-a, x-b, x-c",
+                             credentials=True)
+
+
+@pytest.mark.parametrize("value", [
+    "x-foo,,content-type", " x-foo , content-type ", ",x-foo,",
+    "x-foo,\tcontent-type", "x-foo , , ,content-type", "x-foo,x-foo"])
+def test_acrh_spaces_and_empty_elements(srv, value):
+    r = _pf_lines(srv, "/h/f.txt", [value])
+    assert_preflight_allowed(r, methods=DEF, headers="X-Foo, Content-Type")
+
+
+def test_acrh_empty_elements_still_checked(srv):
+    r = _pf_lines(srv, "/h/f.txt", [" , x-foo ,, x-bar , "])
+    assert_preflight_refused(r)
+
+
+@pytest.mark.parametrize("value", [
+    "x foo", "x-foo;", '"x-foo"', "x(a)", "x-foo, x/bar", "x@y", "x-foo, =",
+    "x-foo, [x]", "x-foo,x{y}", "x:y", b"x-\xc3\xa9", b"x-foo, \xff",
+    "x-foo, x\\y"])
+def test_acrh_non_token_refused(srv, value):
+    # "*" would allow any well-formed name: only the malformation refuses
+    for path in ("/hstar/f.txt", "/hstarc/f.txt"):
+        r = _pf_lines(srv, path, [value])
+        assert_preflight_refused(r)
+
+
+def test_acrh_thousands_of_commas(srv):
+    value = "x-foo" + "," * 7000 + "content-type"
+    t = time.monotonic()
+    r = _pf_lines(srv, "/h/f.txt", [value])
+    assert_preflight_allowed(r, methods=DEF, headers="X-Foo, Content-Type")
+    r = _pf_lines(srv, "/h/f.txt", [", " * 3900 + "x-bar"])
+    assert_preflight_refused(r)
+    assert time.monotonic() - t < 5
+
+
+def test_acrh_repeated_names(srv):
+    value = ",".join(["x-foo", "Content-Type"] * 400)  # ~7.6 KB
+    assert len(value) < 8000
+    r = _pf_lines(srv, "/h/f.txt", [value])
+    assert_preflight_allowed(r, methods=DEF, headers="X-Foo, Content-Type")
+    r = _pf_lines(srv, "/hstar/f.txt", [value])
+    assert_preflight_allowed(r, methods=DEF, headers="*")
+
+
+def _names_of_size(n, last=None):
+    """Distinct names joined by ", ", exactly n bytes long."""
+    parts, size, i = [], 0, 0
+    tail = ", " + last if last else ""
+    while True:
+        name = "x-h%05d" % i
+        add = len(name) + (2 if parts else 0)
+        if size + add + len(tail) > n - 12:
+            break
+        parts.append(name)
+        size += add
+        i += 1
+    v = ", ".join(parts) + tail
+    pad = n - len(v) - 2
+    v += ", " + "x-" + "p" * (pad - 2)
+    assert len(v) == n
+    return v
+
+
+def test_acrh_near_maximum_size(srv):
+    # 8000 bytes: within httpd's default LimitRequestFieldSize (8190)
+    value = _names_of_size(8000)
+    t = time.monotonic()
+    r = _pf_lines(srv, "/hstar/f.txt", [value])
+    assert_preflight_allowed(r, methods=DEF, headers="*")
+    r = _pf_lines(srv, "/hstar/f.txt", [_names_of_size(8000, "authorization")])
+    assert_preflight_refused(r)
+    r = _pf_lines(srv, "/h/f.txt", [value])
+    assert_preflight_refused(r)
+    # with credentials every name is reflected: answer stays correct
+    r = _pf_lines(srv, "/hstarc/f.txt", [value])
+    assert r.status == 204, describe(r)
+    assert r.header("Access-Control-Allow-Headers") == value.lower()
+    # split over lines whose join (httpd limits it too) is near maximum
+    half = _names_of_size(3950)
+    r = _pf_lines(srv, "/hstar/f.txt", [half, half])
+    assert_preflight_allowed(r, methods=DEF, headers="*")
+    r = _pf_lines(srv, "/hstar/f.txt", [half, half[:-20], "x y"])
+    assert_preflight_refused(r)
+    assert time.monotonic() - t < 5
+
+
+def test_acrh_over_field_limit_never_5xx(srv):
+    r = _pf_lines(srv, "/hstar/f.txt", ["x-a," * 2600])
+    _no_5xx(r)
+    assert r.status != 204, describe(r)
+    assert_no_ac(r)
+
+
+# ---------------------------------------------------------------------------
+# Hostile Origin / Access-Control-Request-Method values
+# ---------------------------------------------------------------------------
+def _hostile(srv, path, origins, methods):
+    h = [("Origin", o) for o in origins]
+    h += [("Access-Control-Request-Method", m) for m in methods]
+    return srv.request("OPTIONS", path, h)
+
+
+HOSTILE_ORIGINS = [
+    ("dup", [ORIGIN, ORIGIN]),
+    ("dup2", [ORIGIN, OTHER]),
+    ("list", [ORIGIN + ", " + ORIGIN]),
+    ("list-space", [ORIGIN + " " + ORIGIN]),
+    ("5k", ["https://" + "a" * 5000 + ".example"]),
+    ("5k-tail", [ORIGIN + "/" + "a" * 5000]),
+    ("513", ["https://" + "a." * 250 + "example"]),
+    ("hi-bytes", [b"https://a.example\xff"]),
+    ("utf8", [b"https://\xc3\xa4.example"]),
+    ("latin1", [b"https://a.ex\xe4mple"]),
+    ("nul-like", [b"https://a.example\x7f"]),
+    ("port-junk", ["https://a.example:"]),
+    ("port-zero", ["https://a.example:0443"]),
+    ("scheme-only", ["https://"]),
+    ("no-scheme", ["a.example"]),
+    ("query", [ORIGIN + "?x"]),
+    ("fragment", [ORIGIN + "#x"]),
+]
+
+
+@pytest.mark.parametrize("name,origins", HOSTILE_ORIGINS,
+                         ids=[c[0] for c in HOSTILE_ORIGINS])
+def test_hostile_origin_refused(srv, name, origins):
+    for path in ("/p/f.txt", "/cred/f.txt", "/cgi-bin/rec"):
+        r = _hostile(srv, path, origins, ["GET"])
+        _no_5xx(r)
+        # 403 from the module (httpd itself may refuse a field with 400)
+        assert r.status in (403, 400), describe(r)
+        assert_no_ac(r)
+
+
+HOSTILE_METHODS = [
+    ("list", "/m/f.txt", ["PUT, DELETE"]),
+    ("list-star", "/mstar/f.txt", ["PUT, DELETE"]),
+    ("list-starc", "/mstarc/f.txt", ["PUT, DELETE"]),
+    ("dup", "/m/f.txt", ["PUT", "PUT"]),
+    ("dup-safelisted", "/p/f.txt", ["GET", "GET"]),
+    ("dup-starc", "/mstarc/f.txt", ["PUT", "DELETE"]),
+    ("space", "/mstarc/f.txt", ["PU T"]),
+    ("5k", "/m/f.txt", ["P" * 5000]),
+    ("hi-bytes", "/mstar/f.txt", [b"PUT\xff"]),
+    ("hi-bytes-c", "/mstarc/f.txt", [b"\xc3\xa9"]),
+    ("separators", "/mstarc/f.txt", ["PUT;x=1"]),
+    ("slash", "/mstarc/f.txt", ["GET/1"]),
+    ("quote", "/mstarc/f.txt", ['"PUT"']),
+    ("prefix", "/m/f.txt", ["PUTX"]),
+    ("suffix", "/p/f.txt", ["GETS"]),
+]
+
+
+@pytest.mark.parametrize("name,path,methods", HOSTILE_METHODS,
+                         ids=[c[0] for c in HOSTILE_METHODS])
+def test_hostile_request_method_refused(srv, name, path, methods):
+    r = _hostile(srv, path, [ORIGIN], methods)
+    _no_5xx(r)
+    assert r.status in (403, 400), describe(r)
+    assert_no_ac(r)
+
+
+def test_empty_values_never_granted(srv):
+    # an empty Origin or Access-Control-Request-Method: whether or not it
+    # counts as a preflight, nothing is granted and nothing breaks
+    for origins, methods in (([""], ["GET"]), ([ORIGIN], [""]),
+                             ([""], [""])):
+        for path in ("/p/f.txt", "/mstarc/f.txt"):
+            r = _hostile(srv, path, origins, methods)
+            _no_5xx(r)
+            assert r.status != 204, describe(r)
+            assert_no_ac(r)
+
+
+def test_control_bytes_never_5xx(srv):
+    for origins, methods in (([b"https://a.example\x01"], ["GET"]),
+                             ([ORIGIN], [b"PUT\x01"])):
+        r = _hostile(srv, "/mstarc/f.txt", origins, methods)
+        _no_5xx(r)
+        assert_no_ac(r)
+
+
+def test_server_alive_after_hostile_input(srv):
+    # conftest also fails the module's teardown when a child crashed
+    for _ in range(3):
+        r = srv.request("GET", "/p/f.txt", [("Origin", ORIGIN)])
+        assert r.status == 200 and body_of(r) == b"static body\n", describe(r)
+    assert "exit signal" not in srv.error_log()

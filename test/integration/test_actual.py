@@ -243,3 +243,42 @@ def test_vary_merged_with_mod_deflate_no_gzip(srv):
     assert r.status == 200
     granted(r, APP)
     assert sorted(r.vary_list()) == ["accept-encoding", "origin"], r.vary_list()
+
+
+# ---- what is an actual request ----------------------------------------------
+
+def test_options_without_request_method_is_an_actual_request(srv):
+    r = srv.request("OPTIONS", "/api/s/data.txt", {"Origin": APP})
+    assert r.status == 200, r
+    assert r.header("Allow")
+    granted(r, APP)
+    assert not r.has("Access-Control-Allow-Methods")
+
+
+def test_get_with_request_method_header_is_an_actual_request(srv):
+    r = srv.request("GET", "/api/s/data.txt",
+                    {"Origin": APP, "Access-Control-Request-Method": "PUT"})
+    assert r.status == 200 and r.body.startswith(b"static data")
+    granted(r, APP)
+    assert not r.has("Access-Control-Allow-Methods")
+
+
+def test_range_request_206(srv):
+    r = srv.get("/api/s/data.txt", APP, {"Range": "bytes=0-5"})
+    assert r.status == 206, r
+    assert r.body == b"static"
+    granted(r, APP)
+
+
+def test_directory_index_internal_redirect(srv):
+    r = srv.get("/api/s/", APP)
+    assert r.status == 200 and r.body == b"<p>hi</p>\n", r
+    granted(r, APP)
+
+
+@pytest.mark.parametrize("path,status", [("/star/cgi/fail", 500),
+                                         ("/star/s/missing", 404)])
+def test_star_on_errors(srv, path, status):
+    r = srv.get(path, APP)
+    assert r.status == status
+    granted(r, "*", vary=False)

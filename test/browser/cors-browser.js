@@ -20,7 +20,8 @@ const net = require('net');
 const cp = require('child_process');
 const crypto = require('crypto');
 
-const MOD = process.env.MOD_CORS_SO || '/work/main/.libs/mod_cors.so';
+// Default: the module built in this checkout (/work/main/.libs/mod_cors.so there).
+const MOD = process.env.MOD_CORS_SO || path.resolve(__dirname, '../../.libs/mod_cors.so');
 const HTTPD = process.env.APACHE2 || '/usr/sbin/apache2';
 const MODDIR = process.env.APACHE_MODDIR || '/usr/lib/apache2/modules';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -66,6 +67,7 @@ fi
 `,
   // A backend that answers CORS by itself, wrongly: "*" plus credentials.
   'acao.cgi': `#!/bin/sh
+[ "\${CONTENT_LENGTH:-0}" -gt 0 ] 2>/dev/null && head -c "$CONTENT_LENGTH" >/dev/null
 printf 'Content-Type: text/plain\\r\\n'
 printf 'Access-Control-Allow-Origin: *\\r\\n'
 printf 'Access-Control-Allow-Credentials: true\\r\\n'
@@ -78,6 +80,7 @@ printf 'backend-says-anyone-may-read-this\\n'
 `,
   // Answers with the status given as ?code=NNN.
   'status.cgi': `#!/bin/sh
+[ "\${CONTENT_LENGTH:-0}" -gt 0 ] 2>/dev/null && head -c "$CONTENT_LENGTH" >/dev/null
 code=$(printf '%s' "$QUERY_STRING" | sed -n 's/.*code=\\([0-9][0-9][0-9]\\).*/\\1/p')
 [ -n "$code" ] || code=500
 printf 'Status: %s Generated\\r\\n' "$code"
@@ -90,18 +93,29 @@ printf 'status-from-cgi=%s\\n' "$code"
 `,
   // Not a CGI response at all: httpd answers 500 itself.
   'broken.cgi': `#!/bin/sh
+[ "\${CONTENT_LENGTH:-0}" -gt 0 ] 2>/dev/null && head -c "$CONTENT_LENGTH" >/dev/null
 echo "this line is not a header"
 `,
   // 307 to echo.cgi in the same directory (method and body are kept).
   'redirect.cgi': `#!/bin/sh
 dir=$(dirname "$SCRIPT_NAME")
+[ "\${CONTENT_LENGTH:-0}" -gt 0 ] 2>/dev/null && head -c "$CONTENT_LENGTH" >/dev/null
 printf 'Status: 307 Temporary Redirect\\r\\n'
 printf 'Location: http://%s%s/echo.cgi?%s&hop=2\\r\\n' "$HTTP_HOST" "$dir" "$QUERY_STRING"
 printf 'Cache-Control: no-store\\r\\n'
 printf '\\r\\n'
 `,
+  // Cacheable for ten minutes, no validators: the browser may reuse it.
+  'cached.cgi': `#!/bin/sh
+printf 'Content-Type: text/plain\\r\\n'
+printf 'Cache-Control: public, max-age=600\\r\\n'
+printf 'X-Exposed: exposed-value\\r\\n'
+printf '\\r\\n'
+printf 'cached-body\\n'
+`,
   // Sets a cookie from the API's side.
   'setcookie.cgi': `#!/bin/sh
+[ "\${CONTENT_LENGTH:-0}" -gt 0 ] 2>/dev/null && head -c "$CONTENT_LENGTH" >/dev/null
 printf 'Content-Type: text/plain\\r\\n'
 printf 'Set-Cookie: apisid=api-cookie; Path=/\\r\\n'
 printf 'X-Exposed: exposed-value\\r\\n'
@@ -113,7 +127,7 @@ printf 'cookie-set\\n'
 
 // Directories under the API's DocumentRoot, each a scope of its own.
 const SCOPES = ['api', 'star', 'starauth', 'cred', 'credstar', 'secure', 'maxage',
-  'maxage0', 'nomaxage', 'public', 'ports', 'regex', 'nocors'];
+  'maxage0', 'nomaxage', 'multi', 'public', 'ports', 'regex', 'nocors'];
 
 function writeFile(p, content, mode) {
   fs.mkdirSync(path.dirname(p), { recursive: true, mode: 0o755 });
@@ -264,6 +278,10 @@ CustomLog "${dir}/logs/access.log" cors
         AuthBasicProvider file
         AuthUserFile "${dir}/conf/htpasswd"
         Require valid-user
+    </Location>
+    <Location /multi>
+        CORSAllowOrigin ${allowed} http://127.0.0.1:${C}
+        CORSExposeHeaders X-Exposed
     </Location>
     <Location /maxage>
         CORSAllowOrigin ${allowed}
@@ -443,6 +461,17 @@ const CASES = [
     expect: { status: 200, body: ['method=PUT', 'x-custom=r', 'hop=2'], headers: EXPOSE, redirected: true },
     module: ['OPTIONS preflight-allowed 204', 'PUT allowed 307', 'OPTIONS preflight-allowed 204', 'PUT allowed 200'],
     why: 'preflight, 307, preflight again for the target' },
+  // --- the browser's HTTP cache (both pages share one cache partition: same site)
+  { id: 'cache-vary-two-origins', before: [{ page: 'allowed', expect: { status: 200, body: ['cached-body'] } }], page: 'foreign',
+    req: { path: '/multi/cached.cgi' },
+    expect: { status: 200, body: ['cached-body'], headers: { 'x-exposed': 'exposed-value' } },
+    module: ['GET allowed 200', 'GET allowed 200'],
+    why: 'Vary: Origin: the copy cached with ACAO for one allowed origin is not reused for the other' },
+  { id: 'cache-star-shared', before: [{ page: 'allowed', expect: { status: 200, body: ['cached-body'] } }], page: 'foreign',
+    req: { path: '/public/cached.cgi' },
+    expect: { status: 200, body: ['cached-body'], headers: { 'x-exposed': 'exposed-value' } },
+    module: ['GET allowed 200'],
+    why: '"*" does not depend on Origin (no Vary: Origin): one cached copy serves both pages' },
   // --- Access-Control-Max-Age
   { id: 'maxage-600-cached', page: 'allowed', req: { path: '/maxage/echo.cgi', headers: { 'X-Custom': 'm' }, repeat: 2 },
     expect: { status: 200, body: ['x-custom=m'] },
@@ -569,6 +598,8 @@ function canConnect(port) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// A timeout for Promise.race that does not keep the process alive.
+const deadline = (ms) => new Promise((r) => setTimeout(r, ms).unref());
 
 function readLog(file) {
   try { return fs.readFileSync(file, 'utf8'); } catch (e) { return ''; }
@@ -605,16 +636,18 @@ async function stopHttpd() {
   httpd = null;
   const gone = new Promise((r) => h.once('exit', r));
   try { h.kill('SIGTERM'); } catch (e) { /* already gone */ }
-  const t = await Promise.race([gone.then(() => 'exit'), sleep(8000).then(() => 'timeout')]);
+  const t = await Promise.race([gone.then(() => 'exit'), deadline(8000).then(() => 'timeout')]);
   if (t === 'timeout') {
     try { h.kill('SIGKILL'); } catch (e) { /* already gone */ }
-    await Promise.race([gone, sleep(2000)]);
+    await Promise.race([gone, deadline(2000)]);
   }
 }
 
 async function cleanup() {
-  if (browser) { const b = browser; browser = null; await Promise.race([b.close().catch(() => {}), sleep(10000)]); }
+  const tc = Date.now();
+  if (browser) { const b = browser; browser = null; await Promise.race([b.close().catch(() => {}), deadline(10000)]); }
   await stopHttpd();
+  if (process.env.CORS_BROWSER_VERBOSE === "1") log(`browser: cleanup took ${Date.now() - tc} ms`);
   if (tmp && !KEEP) { try { fs.rmSync(tmp, { recursive: true, force: true }); } catch (e) { /* ignore */ } }
 }
 
@@ -649,16 +682,29 @@ function caseRows(rows, id) {
   return rows.filter((r) => re.test(r.uri));
 }
 
-function describeExpect(c) {
-  if (c.expect === 'blocked') return 'blocked';
-  let s = String(c.expect.status);
-  for (const [h, v] of Object.entries(c.expect.headers || {})) s += (v === null ? ' -' : ' +') + h;
-  if (c.expect.redirected) s += ' redir';
+// A case runs its request from c.page; c.before lists earlier runs of the
+// same request (same URL) from other pages, e.g. to fill the HTTP cache.
+function steps(c) {
+  return [...(c.before || []), { page: c.page, expect: c.expect }];
+}
+
+function describeOne(expect) {
+  if (expect === 'blocked') return 'blocked';
+  let s = String(expect.status);
+  for (const [h, v] of Object.entries(expect.headers || {})) s += (v === null ? ' -' : ' +') + h;
+  if (expect.redirected) s += ' redir';
   return s;
 }
 
+function describeExpect(c) {
+  const st = steps(c);
+  if (st.length === 1) return describeOne(c.expect);
+  return st.map((x) => `${x.page}: ${describeOne(x.expect)}`).join('; ');
+}
+
 // Checks one browser result against the expectation; returns [ok, text].
-function judgeBrowser(c, results) {
+function judgeOne(expectation, results) {
+  const c = { expect: expectation };
   const problems = [];
   let text = '';
   for (const [i, r] of results.entries()) {
@@ -684,6 +730,20 @@ function judgeBrowser(c, results) {
     }
   }
   return [problems.length === 0, text, problems];
+}
+
+function judgeBrowser(c, stepResults) {
+  const st = steps(c);
+  let ok = true, text = '';
+  const problems = [];
+  st.forEach((x, i) => {
+    const [o, t, p] = judgeOne(x.expect, stepResults[i] || [{ ok: false, error: 'not run' }]);
+    ok = ok && o;
+    const pre = st.length > 1 ? `${x.page}: ` : '';
+    text += (i ? '; ' : '') + pre + t;
+    for (const m of p) problems.push(pre + m);
+  });
+  return [ok, text, problems];
 }
 
 function judgeModule(c, rows) {
@@ -786,23 +846,28 @@ async function main() {
   const results = [];
   for (const c of cases) {
     if (Date.now() - t0 > SUITE_LIMIT_MS - 20000) {
-      results.push({ c, res: [{ ok: false, error: 'suite time limit reached, case not run' }], console: [] });
+      results.push({ c, res: steps(c).map(() => [{ ok: false, error: 'suite time limit reached, case not run' }]), console: [] });
       continue;
     }
     const q = `case=${c.id}` + (c.req.query ? '&' + c.req.query : '');
-    const spec = {
-      api: c.req.api || 'fetch', url: `${apiBase}${c.req.path}?${q}`, method: c.req.method,
-      headers: c.req.headers, body: c.req.body, credentials: c.req.credentials,
-      repeat: c.req.repeat || 1, timeout: CASE_TIMEOUT_MS,
-      read: c.req.read || Object.keys((c.expect !== 'blocked' && c.expect.headers) || { 'x-exposed': 1, 'x-hidden': 1 }),
-    };
     consoleSink = [];
-    let res;
-    try {
-      res = await pages[c.page].evaluate(inPage, spec);
-    } catch (e) {
-      res = [{ ok: false, error: 'page.evaluate failed: ' + e.message }];
+    const stepResults = [];
+    for (const st of steps(c)) {
+      const spec = {
+        api: c.req.api || 'fetch', url: `${apiBase}${c.req.path}?${q}`, method: c.req.method,
+        headers: c.req.headers, body: c.req.body, credentials: c.req.credentials,
+        repeat: c.req.repeat || 1, timeout: CASE_TIMEOUT_MS,
+        read: c.req.read || Object.keys((c.expect !== 'blocked' && c.expect.headers) || { 'x-exposed': 1, 'x-hidden': 1 }),
+      };
+      let res;
+      try {
+        res = await pages[st.page].evaluate(inPage, spec);
+      } catch (e) {
+        res = [{ ok: false, error: 'page.evaluate failed: ' + e.message }];
+      }
+      stepResults.push(res);
     }
+    const res = stepResults;
     results.push({ c, res, console: consoleSink });
     consoleSink = null;
   }

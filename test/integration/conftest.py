@@ -84,7 +84,9 @@ mod_proxy tests (``.port``, ``.url``, ``.requests`` list of
 ``Access-Control-Allow-Origin: *``, ``Access-Control-Allow-Credentials:
 true``, ``Vary: Accept-Encoding`` and ``X-Backend: yes``.  Paths:
 ``/status/NNN`` answers with that status; ``/echo`` answers with the request
-headers as ``name: value`` lines; anything else 200 ``backend body``.
+headers as ``name: value`` lines; ``/multi`` adds a second
+Access-Control-Allow-Origin line and two more Vary lines (Accept-Language,
+Cookie); anything else 200 ``backend body``.
 """
 
 import http.server
@@ -701,6 +703,11 @@ class _BackendHandler(http.server.BaseHTTPRequestHandler):
             body = "".join("%s: %s\n" % (k, v) for k, v in self.headers.items()).encode()
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
+        if self.path.startswith("/multi"):
+            # repeated fields, as a sloppy backend sends them
+            self.send_header("Access-Control-Allow-Origin", "https://backend.example")
+            self.send_header("Vary", "Accept-Language")
+            self.send_header("Vary", "Cookie")
         self.send_header("Access-Control-Allow-Origin", "*")
         self.send_header("Access-Control-Allow-Credentials", "true")
         self.send_header("Vary", "Accept-Encoding")

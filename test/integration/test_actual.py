@@ -14,7 +14,7 @@ APP = "https://app.example.com"
 OTHER = "https://other.example.com"
 EVIL = "https://evil.example.net"
 
-PREFIXES = "api|credapi|star|expose|exposestar|exposestarcred|gz|plainloc"
+PREFIXES = "api|credapi|star|starexpose|expose|exposestar|exposestarcred|gz|plainloc"
 
 CONF = r"""
 AliasMatch "^/(%(p)s)/s/(.*)$" "{docroot}/s/$2"
@@ -42,6 +42,12 @@ ScriptAliasMatch "^/(%(p)s)/cgi/(.*)$" "{cgibin}/$2"
     CORSAllowOrigin https://app.example.com
     CORSExposeHeaders *
     CORSAllowCredentials On
+    Header always set X-Always "1"
+    Header set X-Onsuccess "1"
+</Location>
+<Location /starexpose>
+    CORSAllowOrigin *
+    CORSExposeHeaders X-One
 </Location>
 <Location /gz>
     CORSAllowOrigin https://app.example.com
@@ -177,12 +183,25 @@ def test_expose_star_with_credentials_lists_response_headers(srv):
     granted(r, APP, credentials=True)
     names = expose_set(r)
     assert "*" not in names
-    assert {"x-one", "x-two"} <= names, names
+    assert {"x-one", "x-two", "x-always", "x-onsuccess"} <= names, names
     # safelisted response headers, Set-Cookie and Access-Control-* never
     for n in ("set-cookie", "content-type", "cache-control", "content-length",
               "content-language", "expires", "last-modified", "pragma"):
         assert n not in names, (n, names)
     assert not any(n.startswith("access-control-") for n in names), names
+
+
+def test_expose_star_with_credentials_never_empty(srv):
+    r = srv.get("/exposestarcred/cgi/vary", APP)
+    granted(r, APP, credentials=True)
+    for v in r.header_all(ACEH):
+        assert v.strip(), "empty %s: %r" % (ACEH, r)
+
+
+def test_expose_list_with_star_origin(srv):
+    r = srv.get("/starexpose/cgi/plain", APP)
+    granted(r, "*", vary=False)
+    assert r.header(ACEH) == "X-One"
 
 
 def test_expose_star_with_credentials_backend_headers(srv):

@@ -112,6 +112,12 @@ ScriptAliasMatch "^/(%(locs)s)/cgi/(.*)$" "{cgibin}/$2"
         CORSAllowOrigin https://files.example
     </Files>
 </Directory>
+<FilesMatch "\.csv$">
+    CORSAllowOrigin https://csv.example
+</FilesMatch>
+<DirectoryMatch "^{docroot}/dm[0-9]+">
+    CORSAllowOrigin https://dm.example
+</DirectoryMatch>
 <Files "*.json">
     CORSAllowCredentials Off
 </Files>
@@ -130,6 +136,7 @@ FILES = {
     "doff/data.txt": "d\n", "doff/on/data.txt": "d\n",
     "both/data.txt": "d\n",
     "files/special.txt": "s\n", "files/data.txt": "d\n", "files/data.json": "{}\n",
+    "files/t.csv": "a,b\n", "dm1/data.txt": "d\n",
     "ht/data.txt": "d\n", "ht/sub/data.txt": "d\n", "ht/off/data.txt": "d\n",
     "ht/off/on/data.txt": "d\n", "htstar/data.txt": "d\n",
     "noover/data.txt": "d\n", "none/data.txt": "d\n", "htbad/data.txt": "d\n",
@@ -354,6 +361,15 @@ def test_files_section(srv):
     not_granted(srv.get("/files/special.txt", PARENT))
     granted(srv.get("/files/data.txt", PARENT), PARENT, credentials=True)
     not_granted(srv.get("/files/data.txt", "https://files.example"))
+
+
+def test_files_match_and_directory_match(srv):
+    granted(srv.get("/files/t.csv", "https://csv.example"), "https://csv.example",
+            credentials=True)
+    not_granted(srv.get("/files/t.csv", PARENT))
+    granted(srv.get("/dm1/data.txt", "https://dm.example"), "https://dm.example",
+            credentials=True)
+    not_granted(srv.get("/dm1/data.txt", PARENT))
 
 
 def test_files_wildcard_section(srv):

@@ -48,6 +48,7 @@ AliasMatch "^/([a-z0-9]+)/x$" "{docroot}/data.txt"
     CORSAllowOrigin https://one.example
     CORSAllowOrigin https://two.example
     CORSAllowOriginMatch ^https://three\.example$
+    CORSAllowOriginMatch ^https://five\.example$
 </Location>
 """
 
@@ -318,7 +319,7 @@ def test_configured_upper_case_origin_stored_lower_case(srv):
 # ---- values accumulate; both origin directives in one scope ------------------
 
 @pytest.mark.parametrize("origin", ["https://one.example", "https://two.example",
-                                    "https://three.example"])
+                                    "https://three.example", "https://five.example"])
 def test_repeated_directives_accumulate(srv, origin):
     _check_granted(srv, "/mixed/x", origin)
 

@@ -12,7 +12,7 @@ APP = "https://app.example.com"
 OTHER = "https://other.example.com"
 EVIL = "https://evil.example.net"
 
-PREFIXES = "api|apicred|noc|hdr|nochdr|otherpolicy"
+PREFIXES = "api|apicred|noc|hdr|nochdr|otherpolicy|hdrvary|exposeerr|onlysettings|engoff/sub"
 
 CONF = r"""
 AliasMatch "^/(%(p)s)/s/(.*)$" "{docroot}/s/$2"
@@ -69,12 +69,45 @@ RewriteRule "^/api/rw302$" "/api/s/data.txt" [R=302,L]
 <Location /noproxy>
     ProxyPass "%(backend)s/"
 </Location>
+<Location /proxydown>
+    CORSAllowOrigin https://app.example.com
+    ProxyPass "http://127.0.0.1:%(closed)d/"
+</Location>
+<Location /onlysettings>
+    CORSAllowCredentials On
+    CORSExposeHeaders X-Secret
+    CORSEngine On
+</Location>
+<Location /engoff>
+    CORSEngine Off
+</Location>
+<Location /engoff/sub>
+    CORSAllowOrigin https://app.example.com
+</Location>
+<Location /proxyeo>
+    CORSAllowOrigin https://app.example.com
+    ProxyPass "%(backend)s/"
+    ProxyErrorOverride On
+</Location>
+<Location /hdrvary>
+    CORSAllowOrigin https://app.example.com
+    Header always set Vary "Accept-Encoding"
+</Location>
+<Location /exposeerr>
+    CORSAllowOrigin https://app.example.com
+    CORSExposeHeaders X-One
+</Location>
 
 # internal redirects by mod_rewrite in directory context
 <Directory "{docroot}/rwdir">
     CORSAllowOrigin https://app.example.com
     RewriteEngine On
     RewriteRule "^x$" "/otherpolicy/s/data.txt" [L]
+</Directory>
+<Directory "{docroot}/rwcgi">
+    CORSAllowOrigin https://app.example.com
+    RewriteEngine On
+    RewriteRule "^x$" "/noc/cgi/acao" [L]
 </Directory>
 <Directory "{docroot}/rwnp">
     RewriteEngine On
@@ -88,12 +121,14 @@ FILES = {
     "errdocs/404.html": "error document\n",
     "rwdir/placeholder": "",
     "rwnp/placeholder": "",
+    "rwcgi/placeholder": "",
 }
 
 
 @pytest.fixture(scope="module")
 def srv(httpd_module, backend):
-    conf = CONF % {"p": PREFIXES, "backend": backend.url}
+    from conftest import free_port
+    conf = CONF % {"p": PREFIXES, "backend": backend.url, "closed": free_port()}
     return httpd_module(conf, files=FILES, cgi=CGI)
 
 
@@ -364,3 +399,114 @@ def test_rewrite_internal_redirect_from_no_policy_uses_target_policy(srv):
     r = srv.get("/rwnp/x", OTHER)
     assert r.status == 200 and r.body == b"static data\n"
     granted(r, OTHER)
+
+
+def test_rewrite_internal_redirect_to_cgi_without_policy(srv):
+    # the target scope has no policy and the CGI sends its own CORS headers:
+    # the client's request has a policy, so ours replace them
+    r = srv.get("/rwcgi/x", APP)
+    assert r.status == 200 and r.body == b"backend body\n"
+    granted(r, APP)
+    only_acao(r)
+
+
+def test_rewrite_internal_redirect_to_cgi_disallowed(srv):
+    r = srv.get("/rwcgi/x", EVIL)
+    assert r.status == 200
+    not_granted(r)
+
+
+# ---- more backends and header sources ---------------------------------------
+
+def test_proxy_error_override_error_document(srv):
+    r = srv.get("/proxyeo/status/404", APP)
+    assert r.status == 404
+    assert r.body == b"error document\n"
+    granted(r, APP)
+    only_acao(r)
+
+
+def test_proxy_repeated_backend_fields(srv):
+    r = srv.get("/proxy/multi", APP)
+    assert r.status == 200
+    granted(r, APP)
+    only_acao(r)
+    assert sorted(r.vary_list()) == ["accept-encoding", "accept-language", "cookie",
+                                     "origin"], r.vary_list()
+
+
+def test_proxy_repeated_backend_fields_disallowed(srv):
+    r = srv.get("/proxy/multi", EVIL)
+    not_granted(r)
+
+
+def test_mod_headers_set_vary_keeps_origin(srv):
+    r = srv.get("/hdrvary/s/data.txt", APP)
+    granted(r, APP)
+    assert sorted(r.vary_list()) == ["accept-encoding", "origin"], r.vary_list()
+
+
+def test_expose_headers_on_error_response(srv):
+    r = srv.get("/exposeerr/s/missing", APP)
+    assert r.status == 404
+    granted(r, APP)
+    assert r.header(ACEH) == "X-One"
+
+
+def test_expose_headers_on_304(srv):
+    r = srv.get("/exposeerr/s/data.txt", APP)
+    r = srv.get("/exposeerr/s/data.txt", APP, {"If-None-Match": r.header("ETag")})
+    assert r.status == 304
+    granted(r, APP)
+    assert r.header(ACEH) == "X-One"
+
+
+# ---- one connection, several requests: no state carried over ----------------
+
+def test_keepalive_requests_independent(srv):
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    try:
+        seq = [APP, EVIL, None, APP, "null", APP]
+        for origin in seq:
+            hdrs = {"Origin": origin} if origin else {}
+            conn.request("GET", "/api/cgi/acao", headers=hdrs)
+            resp = conn.getresponse()
+            resp.read()
+            acao = [v for k, v in resp.getheaders()
+                    if k.lower() == "access-control-allow-origin"]
+            assert acao == ([APP] if origin == APP else []), (origin, resp.getheaders())
+            assert resp.getheader("Connection", "").lower() != "close"
+    finally:
+        conn.close()
+
+
+def test_origin_surrounding_whitespace_is_not_part_of_value(srv):
+    # optional white space around a field value is not part of it (RFC 9110)
+    r = srv.request("GET", "/api/s/data.txt", [("Origin", "  %s\t" % APP)])
+    granted(r, APP)
+
+
+def test_proxy_backend_down_503(srv):
+    r = srv.get("/proxydown/x", APP)
+    assert r.status == 503, r
+    granted(r, APP)
+
+
+def test_settings_without_origin_rule_is_no_policy(srv):
+    # CORSEngine On and other settings, but no origin rule: no policy, so
+    # the module changes nothing
+    r = srv.get("/onlysettings/cgi/acao", APP)
+    assert r.header_all(ACAO) == ["*"]
+    assert r.header_all(ACAC) == ["true"]
+    assert r.header_all(ACEH) == ["X-Secret"]
+    assert r.vary_list() == ["accept-encoding"]
+
+
+def test_engine_off_inherited_by_scope_with_origins(srv):
+    # Off applies below until an inner scope turns it On again: origins
+    # alone do not
+    r = srv.get("/engoff/sub/cgi/acao", APP)
+    assert r.header_all(ACAO) == ["*"]
+    assert r.header_all(ACAC) == ["true"]
+    assert r.vary_list() == ["accept-encoding"]

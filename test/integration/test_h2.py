@@ -1,0 +1,176 @@
+"""Preflights and actual requests over cleartext HTTP/2 (h2c, prior
+knowledge, curl): the same verdicts and headers as over HTTP/1.1.
+
+conftest's base config loads mod_http2 and sets ``Protocols h2c http/1.1``.
+"""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from pfhelpers import (ORIGIN, OTHER, ac_headers, assert_no_ac,
+                       assert_preflight_allowed, assert_preflight_refused,
+                       body_of, describe, h2_request, preflight_headers,
+                       read_lines, recorder_cgi, shared_dir, vary_tokens)
+
+POLICY = """CORSAllowOrigin %s
+CORSAllowMethods PUT
+CORSAllowHeaders X-Foo
+CORSAllowCredentials On
+CORSMaxAge 120
+""" % ORIGIN
+
+CONF = """
+<Location /p/>
+%(p)s</Location>
+<Location /cgi-bin/>
+%(p)s</Location>
+<Location /any/>
+CORSAllowOrigin *
+</Location>
+""" % {"p": POLICY}
+
+
+def _curl_has_http2():
+    try:
+        out = subprocess.run(["curl", "--version"], capture_output=True,
+                             timeout=10).stdout.decode()
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "HTTP2" in out
+
+
+pytestmark = pytest.mark.skipif(not _curl_has_http2(),
+                                reason="curl without HTTP/2 support")
+
+
+@pytest.fixture(scope="module")
+def rec_dir():
+    d = shared_dir("pf-h2-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def srv(httpd_module, rec_dir):
+    return httpd_module(
+        CONF, files={"p/f.txt": "static body\n", "any/f.txt": "any body\n"},
+        cgi={"rec": recorder_cgi(os.path.join(rec_dir, "runs"))})
+
+
+def h2(srv, method, path, headers=()):
+    r = h2_request(srv.port, method, path, headers)
+    assert r.http_version == "2", "not HTTP/2: %r" % r.http_version
+    return r
+
+
+def test_allowed_preflight_h2(srv):
+    r = h2(srv, "OPTIONS", "/p/f.txt",
+           preflight_headers(ORIGIN, "PUT", "x-foo"))
+    assert_preflight_allowed(r, methods="PUT", headers="X-Foo",
+                             credentials=True, max_age=120)
+
+
+def test_allowed_preflight_any_origin_h2(srv):
+    r = h2(srv, "OPTIONS", "/any/f.txt",
+           preflight_headers("https://x.example", "POST"))
+    assert_preflight_allowed(r, methods="GET, HEAD, POST", origin="*")
+
+
+@pytest.mark.parametrize("origin,method,req_headers", [
+    (OTHER, "PUT", None),
+    ("https://A.example", "PUT", None),
+    (ORIGIN, "DELETE", None),
+    (ORIGIN, "put", None),
+    (ORIGIN, "PUT", "x-bar"),
+    (ORIGIN, "PUT", "x-foo, authorization"),
+    (ORIGIN, "PUT, DELETE", None),
+], ids=["origin", "malformed-origin", "method", "method-case", "header",
+        "authorization", "method-list"])
+def test_refused_preflight_h2(srv, origin, method, req_headers):
+    r = h2(srv, "OPTIONS", "/p/f.txt",
+           preflight_headers(origin, method, req_headers))
+    assert_preflight_refused(r)
+
+
+def test_refused_private_network_h2(srv):
+    r = h2(srv, "OPTIONS", "/p/f.txt", preflight_headers(
+        ORIGIN, "PUT", extra=[("Access-Control-Request-Private-Network",
+                               "true")]))
+    assert_preflight_refused(r)
+
+
+def test_request_headers_split_over_fields_h2(srv):
+    # two header fields of the same name: mod_http2 joins them
+    hdrs = preflight_headers(ORIGIN, "PUT") + [
+        ("Access-Control-Request-Headers", "x-foo"),
+        ("Access-Control-Request-Headers", "X-FOO")]
+    r = h2(srv, "OPTIONS", "/p/f.txt", hdrs)
+    assert_preflight_allowed(r, methods="PUT", headers="X-Foo",
+                             credentials=True, max_age=120)
+    hdrs = preflight_headers(ORIGIN, "PUT") + [
+        ("Access-Control-Request-Headers", "x-foo"),
+        ("Access-Control-Request-Headers", "x-bar")]
+    assert_preflight_refused(h2(srv, "OPTIONS", "/p/f.txt", hdrs))
+
+
+def test_actual_request_h2(srv):
+    r = h2(srv, "GET", "/p/f.txt", [("Origin", ORIGIN)])
+    assert r.status == 200 and body_of(r) == b"static body\n", describe(r)
+    assert ac_headers(r) == {"access-control-allow-origin": ORIGIN,
+                             "access-control-allow-credentials": "true"}, \
+        describe(r)
+    assert "origin" in vary_tokens(r), describe(r)
+    r = h2(srv, "GET", "/p/f.txt", [("Origin", OTHER)])
+    assert r.status == 200 and body_of(r) == b"static body\n", describe(r)
+    assert_no_ac(r)
+    assert "origin" in vary_tokens(r), describe(r)
+
+
+def test_options_without_request_method_h2(srv):
+    r = h2(srv, "OPTIONS", "/p/f.txt", [("Origin", ORIGIN)])
+    assert r.status == 200 and r.header("Allow"), describe(r)
+    assert r.header("Access-Control-Allow-Origin") == ORIGIN, describe(r)
+
+
+def test_preflight_never_runs_cgi_h2(srv, rec_dir):
+    runs = os.path.join(rec_dir, "runs")
+    before = len(read_lines(runs))
+    r = h2(srv, "OPTIONS", "/cgi-bin/rec?pf", preflight_headers(ORIGIN, "PUT"))
+    assert_preflight_allowed(r, methods="PUT", credentials=True, max_age=120)
+    r = h2(srv, "OPTIONS", "/cgi-bin/rec?refused",
+           preflight_headers(OTHER, "PUT"))
+    assert_preflight_refused(r)
+    r = h2(srv, "GET", "/cgi-bin/rec?actual", [("Origin", ORIGIN)])
+    assert r.status == 200 and body_of(r) == b"cgi ran\n", describe(r)
+    assert r.header("Access-Control-Allow-Origin") == ORIGIN, describe(r)
+    assert read_lines(runs)[before:] == ["GET /cgi-bin/rec?actual"]
+
+
+PARITY = [
+    ("OPTIONS", "/p/f.txt", preflight_headers(ORIGIN, "PUT", "x-foo")),
+    ("OPTIONS", "/p/f.txt", preflight_headers(ORIGIN, "GET")),
+    ("OPTIONS", "/p/f.txt", preflight_headers(OTHER, "GET")),
+    ("OPTIONS", "/p/f.txt", preflight_headers(ORIGIN, "PATCH")),
+    ("OPTIONS", "/p/f.txt", preflight_headers(ORIGIN, "GET", "x-foo,x-bar")),
+    ("OPTIONS", "/any/f.txt", preflight_headers("https://c.example", "GET")),
+    ("OPTIONS", "/any/f.txt", preflight_headers("https://c.example", "PUT")),
+    ("GET", "/p/f.txt", [("Origin", ORIGIN)]),
+    ("GET", "/p/f.txt", [("Origin", OTHER)]),
+    ("GET", "/p/f.txt", []),
+    ("GET", "/any/f.txt", [("Origin", "https://c.example")]),
+    ("GET", "/p/missing", [("Origin", ORIGIN)]),
+]
+
+
+def test_same_answers_as_http1(srv):
+    for method, path, hdrs in PARITY:
+        r1 = srv.request(method, path, hdrs)
+        r2 = h2(srv, method, path, hdrs)
+        what = "%s %s %r\nh1: %s\nh2: %s" % (method, path, hdrs,
+                                             describe(r1), describe(r2))
+        assert r1.status == r2.status, what
+        assert ac_headers(r1) == ac_headers(r2), what
+        assert vary_tokens(r1) == vary_tokens(r2), what
+        assert body_of(r1) == body_of(r2), what

@@ -66,6 +66,13 @@ CGI = {
                   "Access-Control-Max-Age: 999",
                   "Vary: Accept-Encoding",
                   "X-Secret: s"], "backend body\n", status_from_query=True),
+    # the same in other spellings of the field names
+    "acaocase": _cgi(["Content-Type: text/plain",
+                      "access-control-allow-origin: *",
+                      "ACCESS-CONTROL-ALLOW-CREDENTIALS: true",
+                      "Access-control-expose-headers: X-Secret",
+                      "Access-Control-Foo: bar",
+                      "vary: Accept-Encoding"], "backend body\n"),
     "vary": _cgi(["Content-Type: text/plain", "Vary: Accept-Encoding, User-Agent"]),
     "varyorigin": _cgi(["Content-Type: text/plain", "Vary: origin, Accept-Encoding"]),
     "varystar": _cgi(["Content-Type: text/plain", "Vary: *"]),

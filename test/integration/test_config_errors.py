@@ -131,6 +131,8 @@ BAD = [
     ("CORSEngine", "CORSEngine", None),
     ("CORSAllowPrivateNetwork enabled", "CORSAllowPrivateNetwork", None),
     ("CORSAllowPrivateNetwork On Off", "CORSAllowPrivateNetwork", None),
+    ("CORSAllowCredentials Off junk", "CORSAllowCredentials", None),
+    ("CORSEngine On Off", "CORSEngine", None),
 ]
 
 

@@ -489,3 +489,22 @@ def test_vhost_location(vsrv):
             "https://v3api.example")
     not_granted(vget(vsrv, "v3.test", "/api/data.txt", "https://main.example"))
     not_granted(vget(vsrv, "default.test", "/api/data.txt", "https://v3api.example"))
+
+
+def test_merge_conflict_warning_once_per_scope(httpd):
+    srv = httpd("""
+<Location /p>
+    CORSAllowOrigin *
+</Location>
+<Location /p/c>
+    CORSAllowCredentials On
+</Location>
+AliasMatch "^/p/c/.*$" "{docroot}/data.txt"
+""", files={"data.txt": "d\n"})
+    for i in range(10):
+        r = srv.get("/p/c/%d" % i, PARENT)
+        granted(r, "*", credentials=False, vary=False)
+    assert srv.wait_log(r"\[cors:warn\]")
+    warns = _cors_warnings(srv)
+    # once per scope and process (this server runs at most 2 children)
+    assert 1 <= len(warns) <= 2, warns

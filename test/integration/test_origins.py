@@ -165,6 +165,16 @@ def test_many_origin_lines_never_granted(srv):
     _check_refused(srv, "/exact/x", ["https://example.com"] * 50)
 
 
+def test_many_long_origin_lines_cheap_and_refused(srv):
+    import time
+    # 90 lines of ~8 KB: httpd joins them into one ~720 KB value
+    lines = ["https://example.com" + "a" * 8000] * 90
+    t0 = time.monotonic()
+    r = _check_refused(srv, "/wild/x", lines)
+    assert time.monotonic() - t0 < 5, "slow"
+    assert r.status < 500
+
+
 def test_obs_fold_origin_never_granted(srv):
     data = (b"GET /exact/x HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://exa\r\n"
             b" mple.com\r\nConnection: close\r\n\r\n")

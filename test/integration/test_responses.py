@@ -267,6 +267,15 @@ def test_cgi_own_cors_headers_replaced(srv):
     assert sorted(r.vary_list()) == ["accept-encoding", "origin"], r.vary_list()
 
 
+def test_cgi_own_cors_headers_any_spelling_removed(srv):
+    r = srv.get("/api/cgi/acaocase", APP)
+    assert r.status == 200
+    granted(r, APP)
+    only_acao(r)
+    r = srv.get("/api/cgi/acaocase", EVIL)
+    not_granted(r)
+
+
 @pytest.mark.parametrize("status", [404, 500, 201])
 def test_cgi_own_cors_headers_replaced_on_status(srv, status):
     r = srv.get("/api/cgi/acao?%d" % status, APP)

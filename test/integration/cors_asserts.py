@@ -73,6 +73,10 @@ CGI = {
                       "Access-control-expose-headers: X-Secret",
                       "Access-Control-Foo: bar",
                       "vary: Accept-Encoding"], "backend body\n"),
+    # CGI local redirect (internal) and client redirect
+    "localredir": _cgi(["Location: /noc/s/data.txt"], ""),
+    "extredir": _cgi(["Location: https://elsewhere.example/x",
+                      "Access-Control-Allow-Origin: *"], ""),
     "vary": _cgi(["Content-Type: text/plain", "Vary: Accept-Encoding, User-Agent"]),
     "varyorigin": _cgi(["Content-Type: text/plain", "Vary: origin, Accept-Encoding"]),
     "varystar": _cgi(["Content-Type: text/plain", "Vary: *"]),

@@ -139,6 +139,7 @@ FILES = {
     "files/t.csv": "a,b\n", "dm1/data.txt": "d\n",
     "ht/data.txt": "d\n", "ht/sub/data.txt": "d\n", "ht/off/data.txt": "d\n",
     "ht/off/on/data.txt": "d\n", "htstar/data.txt": "d\n",
+    "htfiles/special.txt": "s\n", "htfiles/data.txt": "d\n",
     "noover/data.txt": "d\n", "none/data.txt": "d\n", "htbad/data.txt": "d\n",
 }
 
@@ -147,6 +148,9 @@ HTACCESS = {
     "ht/off": "CORSEngine Off\n",
     "ht/off/on": "CORSEngine On\n",
     "htstar": "CORSAllowOrigin *\n",
+    "htfiles": ('<Files "special.txt">\n  CORSAllowOrigin https://hf.example\n</Files>\n'
+                "<If \"%{QUERY_STRING} == 'iftest'\">\n"
+                "  CORSAllowOrigin https://hif.example\n</If>\n"),
     "noover": "CORSAllowOrigin https://ht.example\n",
     "none": "CORSAllowOrigin https://ht.example\n",
     "htbad": "CORSAllowOrigin null\n",
@@ -412,6 +416,16 @@ def test_htaccess_engine_off_and_on(srv):
 
 def test_htaccess_star_with_inherited_credentials(srv):
     granted(srv.get("/htstar/data.txt", PARENT), "*", credentials=False, vary=False)
+
+
+def test_htaccess_files_and_if_sections(srv):
+    granted(srv.get("/htfiles/special.txt", "https://hf.example"), "https://hf.example",
+            credentials=True)
+    not_granted(srv.get("/htfiles/special.txt", PARENT))
+    granted(srv.get("/htfiles/data.txt", PARENT), PARENT, credentials=True)
+    granted(srv.get("/htfiles/data.txt?iftest", "https://hif.example"),
+            "https://hif.example", credentials=True)
+    not_granted(srv.get("/htfiles/data.txt?iftest", PARENT))
 
 
 def test_htaccess_refused_without_fileinfo(srv):

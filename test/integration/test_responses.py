@@ -122,6 +122,7 @@ FILES = {
     "rwdir/placeholder": "",
     "rwnp/placeholder": "",
     "rwcgi/placeholder": "",
+    "api/sub/index.html": "sub index\n",
 }
 
 
@@ -519,3 +520,26 @@ def test_engine_off_inherited_by_scope_with_origins(srv):
     assert r.header_all(ACAO) == ["*"]
     assert r.header_all(ACAC) == ["true"]
     assert r.vary_list() == ["accept-encoding"]
+
+
+def test_mod_dir_trailing_slash_redirect(srv):
+    r = srv.get("/api/sub", APP)
+    assert r.status == 301, r
+    assert r.header("Location").endswith("/api/sub/")
+    granted(r, APP)
+    r = srv.get("/api/sub/", APP)
+    assert r.status == 200 and r.body == b"sub index\n"
+    granted(r, APP)
+
+
+def test_cgi_local_redirect_keeps_policy(srv):
+    r = srv.get("/api/cgi/localredir", APP)
+    assert r.status == 200 and r.body == b"static data\n", r
+    granted(r, APP)
+
+
+def test_cgi_client_redirect(srv):
+    r = srv.get("/api/cgi/extredir", APP)
+    assert r.status == 302, r
+    granted(r, APP)
+    only_acao(r)

@@ -228,3 +228,25 @@ def wait_for(pred, timeout=3.0, step=0.05):
         if v or time.monotonic() > end:
             return v
         time.sleep(step)
+
+
+def split_responses(data):
+    """Splits the bytes of pipelined HTTP/1.1 responses (each framed by
+    Content-Length, or bodiless 204/304) into [(status, head, body)]."""
+    out = []
+    while data:
+        end = data.find(b"\r\n\r\n")
+        assert end >= 0, "incomplete response: %r" % data[:300]
+        head, data = data[:end].decode("latin-1"), data[end + 4:]
+        status = int(head.split(" ", 2)[1])
+        n = 0
+        for ln in head.split("\r\n")[1:]:
+            k, _, v = ln.partition(":")
+            if k.strip().lower() == "content-length":
+                n = int(v)
+            assert k.strip().lower() != "transfer-encoding", head
+        if status in (204, 304):
+            n = 0
+        out.append((status, head, data[:n]))
+        data = data[n:]
+    return out

@@ -18,7 +18,7 @@ import pytest
 from pfhelpers import (ORIGIN, OTHER, ac_headers, assert_no_ac,
                        assert_preflight_allowed, assert_preflight_refused,
                        body_of, describe, preflight, preflight_headers,
-                       read_lines, recorder_cgi, shared_dir, wait_for)
+                       read_lines, recorder_cgi, shared_dir, split_responses)
 
 POLICY = "CORSAllowOrigin %s\n" % ORIGIN
 
@@ -69,8 +69,11 @@ def srv(httpd_module, backend, rec_dir):
     files = {}
     for loc in list(LOCATIONS) + ["/any/"]:
         files[loc.strip("/") + "/f.txt"] = "static body\n"
+    files["ht/f.txt"] = "static body\n"
     return httpd_module(
         _conf(backend.url), files=files,
+        htaccess={"ht": "CORSAllowOrigin %s\nCORSAllowMethods PUT\n"
+                        "CORSAllowHeaders X-Ht\n" % ORIGIN},
         cgi={"rec": recorder_cgi(os.path.join(rec_dir, "runs"))})
 
 
@@ -130,8 +133,10 @@ ALLOWED = [
     ("/age0/f.txt", ORIGIN, "GET", None, None, dict(methods=DEF, max_age=0)),
     ("/cred/f.txt", ORIGIN, "GET", None, None,
      dict(methods=DEF, credentials=True)),
-    # "*" origins: any well-formed origin, answered "*"
+    # "*" origins: any origin, answered "*" (even "null": a sandboxed page
+    # reads "*" as allowed, and the answer is the same for everyone)
     ("/any/f.txt", ORIGIN, "GET", None, None, dict(methods=DEF, origin="*")),
+    ("/any/f.txt", "null", "GET", None, None, dict(methods=DEF, origin="*")),
     ("/any/f.txt", "https://whoever.example:8443", "POST", "x-foo", None,
      dict(methods=DEF, origin="*", headers="X-Foo")),
     # Private Network Access
@@ -145,8 +150,13 @@ ALLOWED = [
      [("Access-Control-Request-Private-Network", "true")],
      dict(methods="PUT", headers="X-Foo", credentials=True, max_age=60,
           pna=True)),
-    # a path that does not exist: answered before the handler could 404
+    # a path that does not exist, a directory without an index: answered
+    # before any handler could 404/403
     ("/p/no-such-file", ORIGIN, "GET", None, None, dict(methods=DEF)),
+    ("/p/", ORIGIN, "GET", None, None, dict(methods=DEF)),
+    # a policy from .htaccess (AllowOverride FileInfo)
+    ("/ht/f.txt", ORIGIN, "PUT", "x-ht", None,
+     dict(methods="PUT", headers="X-Ht")),
 ]
 
 # (path, origin, method, Access-Control-Request-Headers, extra fields)
@@ -315,6 +325,25 @@ def test_preflight_never_serves_static(srv):
         assert r.header(name) is None, describe(r)
     r = srv.request("GET", "/p/f.txt", [("Origin", ORIGIN)])
     assert r.status == 200 and body_of(r) == b"static body\n", describe(r)
+
+
+def test_preflight_with_body_keeps_connection_in_step(srv):
+    # a preflight answered without the handler must still consume its
+    # request body, or the body would be read as the next request
+    def opt(origin, framing, body):
+        return ("OPTIONS /p/f.txt HTTP/1.1\r\nHost: x\r\nOrigin: %s\r\n"
+                "Access-Control-Request-Method: GET\r\n%s\r\n\r\n%s"
+                % (origin, framing, body)).encode()
+    smuggled = "GET /p/no-such-file HTTP/1.1\r\nHost: x\r\n\r\n"
+    data = (opt(ORIGIN, "Content-Length: %d" % len(smuggled), smuggled) +
+            opt(OTHER, "Content-Length: %d" % len(smuggled), smuggled) +
+            opt(ORIGIN, "Transfer-Encoding: chunked",
+                "%x\r\n%s\r\n0\r\n\r\n" % (len(smuggled), smuggled)) +
+            b"GET /p/f.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    got = split_responses(srv.raw(data))
+    assert [s for s, _, _ in got] == [204, 403, 204, 200], got
+    assert got[0][2] == b"" and got[2][2] == b"", got
+    assert got[3][2] == b"static body\n", got
 
 
 # ---------------------------------------------------------------------------

@@ -11,6 +11,10 @@ import subprocess
 import tempfile
 import time
 
+# Under a tool (valgrind, ...: see conftest.py) everything is much slower:
+# time limits are scaled by this factor.
+SLOW = 20 if os.environ.get("CORS_TEST_HTTPD_PREFIX", "").strip() else 1
+
 # The origin every test policy allows, and one it does not.
 ORIGIN = "https://a.example"
 OTHER = "https://b.example"
@@ -141,7 +145,7 @@ class H2Resp:
         return "H2Resp(%s)" % describe(self)
 
 
-def h2_request(port, method, path, headers=(), timeout=10):
+def h2_request(port, method, path, headers=(), timeout=10 * SLOW):
     """One request over cleartext HTTP/2 with prior knowledge (curl).
     Returns an H2Resp whose .http_version is what curl negotiated."""
     d = tempfile.mkdtemp(prefix="pf-h2-")
@@ -222,7 +226,7 @@ def read_lines(path):
 
 def wait_for(pred, timeout=3.0, step=0.05):
     """Polls pred() until true (logs are written asynchronously)."""
-    end = time.monotonic() + timeout
+    end = time.monotonic() + timeout * SLOW
     while True:
         v = pred()
         if v or time.monotonic() > end:

@@ -22,6 +22,7 @@ CORSAllowOrigin %(o)s
 CORSAllowOrigin https://*.sub.example
 CORSAllowMethods PUT
 CORSAllowHeaders X-Foo
+ErrorDocument 404 /o/f.txt
 </Location>
 <Location /cgi-bin/>
 CORSAllowOrigin %(o)s
@@ -153,6 +154,17 @@ def test_log_actual_allowed_and_disallowed(srv):
     line = one_line(srv, o)
     assert verdicts(line) == {"disallowed"}, line
     assert reason_names_origin(line, o), line
+
+
+def test_log_one_line_through_internal_redirect(srv):
+    # ErrorDocument: the 404 is answered by an internal redirect, which is
+    # still one CORS request (and one line, and one note)
+    o = uniq()
+    r = srv.request("GET", "/o/missing?ir", [("Origin", o)])
+    assert r.status == 404 and body_of(r) == b"o body\n", describe(r)
+    assert r.header("Access-Control-Allow-Origin") == o, describe(r)
+    assert verdicts(one_line(srv, o)) == {"allowed"}
+    assert _note(srv, "/o/missing?ir") == "allowed"
 
 
 def test_log_only_where_a_policy_is(srv):

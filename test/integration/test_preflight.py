@@ -18,7 +18,8 @@ import pytest
 from pfhelpers import (ORIGIN, OTHER, ac_headers, assert_no_ac,
                        assert_preflight_allowed, assert_preflight_refused,
                        body_of, describe, preflight, preflight_headers,
-                       read_lines, recorder_cgi, shared_dir, split_responses)
+                       read_lines, recorder_cgi, shared_dir, split_responses,
+                       SLOW)
 
 POLICY = "CORSAllowOrigin %s\n" % ORIGIN
 
@@ -401,7 +402,7 @@ def test_acrh_thousands_of_commas(srv):
     assert_preflight_allowed(r, methods=DEF, headers="X-Foo, Content-Type")
     r = _pf_lines(srv, "/h/f.txt", [", " * 3900 + "x-bar"])
     assert_preflight_refused(r)
-    assert time.monotonic() - t < 5
+    assert time.monotonic() - t < 5 * SLOW
 
 
 def test_acrh_repeated_names(srv):
@@ -452,7 +453,7 @@ def test_acrh_near_maximum_size(srv):
     assert_preflight_allowed(r, methods=DEF, headers="*")
     r = _pf_lines(srv, "/hstar/f.txt", [half, half[:-20], "x y"])
     assert_preflight_refused(r)
-    assert time.monotonic() - t < 5
+    assert time.monotonic() - t < 5 * SLOW
 
 
 def test_acrh_over_field_limit_never_5xx(srv):

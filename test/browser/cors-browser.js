@@ -151,6 +151,7 @@ function makeTree(dir, ports) {
     for (const [name, body] of Object.entries(CGI)) {
       writeFile(path.join(dir, 'www/root', s, name), body, 0o755);
     }
+    writeFile(path.join(dir, 'www/root', s, 'static.txt'), 'static-body\n');
   }
   const sha = crypto.createHash('sha1').update('wonderland').digest('base64');
   writeFile(path.join(dir, 'conf/htpasswd'), `alice:{SHA}${sha}\n`);
@@ -243,6 +244,10 @@ CustomLog "${dir}/logs/access.log" cors
 <VirtualHost 127.0.0.1:${A}>
     DocumentRoot "${dir}/www/root"
     ErrorDocument 404 /errors/404.html
+    # Static files: cached, but revalidated (ETag -> 304) on every use.
+    <FilesMatch "^static\\.txt$">
+        Header set Cache-Control "no-cache"
+    </FilesMatch>
 
     RewriteEngine On
     RewriteRule ^/api/rewritten$ http://127.0.0.1:${A}/api/echo.cgi [R=307,L]
@@ -526,6 +531,15 @@ const CASES = [
     expect: { status: 200, body: ['cached-body'], headers: { 'x-exposed': 'exposed-value' } },
     module: ['GET allowed 200'],
     why: '"*" does not depend on Origin (no Vary: Origin): one cached copy serves both pages' },
+  { id: 'revalidate-304', page: 'allowed', req: { path: '/api/static.txt', repeat: 2 },
+    expect: { status: 200, body: ['static-body'] },
+    module: ['GET allowed 200', 'GET allowed 304'],
+    why: 'revalidated copy: the 304 keeps the response readable' },
+  { id: 'revalidate-two-origins', before: [{ page: 'allowed', expect: { status: 200, body: ['static-body'] } }],
+    page: 'foreign', req: { path: '/multi/static.txt' },
+    expect: { status: 200, body: ['static-body'] },
+    module: ['GET allowed 200', 'GET allowed 200'], moduleAlt: [['GET allowed 200', 'GET allowed 304']],
+    why: 'the second allowed origin gets its own Access-Control-Allow-Origin (200 or 304)' },
   // --- Access-Control-Max-Age
   { id: 'maxage-600-cached', page: 'allowed', req: { path: '/maxage/echo.cgi', headers: { 'X-Custom': 'm' }, repeat: 2 },
     expect: { status: 200, body: ['x-custom=m'] },
@@ -557,6 +571,12 @@ const CASES = [
     module: ['GET allowed 200'],
     moduleAlt: [['OPTIONS preflight-allowed 204', 'GET allowed 200']],
     why: 'public page -> loopback: Chromium 156 asks a permission (granted), no PNA preflight; older ones preflight (CORSAllowPrivateNetwork On)' },
+  // --- opaque origin ("null")
+  { id: 'null-origin-sandboxed', page: 'sandboxed', req: { path: '/api/echo.cgi' },
+    expect: 'blocked', module: ['GET disallowed 200'], why: 'Origin: null never matches a listed origin' },
+  { id: 'null-origin-sandboxed-star', page: 'sandboxed', req: { path: '/public/echo.cgi' },
+    expect: { status: 200, body: ['origin=null'], headers: EXPOSE }, module: ['GET allowed 200'],
+    why: '"*" answers every origin, the opaque one too' },
   // --- origin forms
   { id: 'public-star-foreign', page: 'foreign', req: { path: '/public/echo.cgi' },
     expect: { status: 200, body: ['method=GET'], headers: EXPOSE },
@@ -831,6 +851,7 @@ function moduleText(rows) {
 // a browser expectation with the module verdicts that go with it.
 function outcomes(c) {
   return [{ expect: c.expect, module: c.module, backend: c.backend },
+    ...(c.moduleAlt || []).map((m) => ({ expect: c.expect, module: m, backend: c.backend })),
     ...(c.alt || []).map((a) => ({ backend: c.backend, ...a }))];
 }
 
@@ -928,6 +949,17 @@ async function main() {
   // same site, so SameSite=Lax lets it go with credentials: 'include'.
   await pages.allowed.evaluate(() => { document.cookie = 'sid=page-cookie; path=/'; });
 
+  // A sandboxed iframe (opaque origin): its requests carry "Origin: null".
+  await pages.allowed.evaluate(() => new Promise((resolve) => {
+    const f = document.createElement('iframe');
+    f.setAttribute('sandbox', 'allow-scripts');
+    f.srcdoc = '<!doctype html><p>sandboxed</p>';
+    f.onload = () => resolve();
+    document.body.appendChild(f);
+  }));
+  pages.sandboxed = pages.allowed.frames().find((f) => f !== pages.allowed.mainFrame());
+  if (!pages.sandboxed) throw new Error('sandboxed iframe not found');
+
   const apiBase = `http://127.0.0.1:${P.api}`;
   const results = [];
   for (const c of cases) {
@@ -990,7 +1022,8 @@ async function main() {
     if (ok) passed++; else failed++;
     const alts = c.alt || [];
     const expB = [describeExpect(c), ...alts.map((a) => describeExpect({ ...c, expect: a.expect }))].join(' OR ');
-    const expM = [describeModule(c.module), ...alts.map((a) => describeModule(a.module))].join(' OR ');
+    const expM = [describeModule(c.module), ...(c.moduleAlt || []).map(describeModule),
+      ...alts.map((a) => describeModule(a.module))].join(' OR ');
     rows.push([ok ? 'PASS' : 'FAIL', c.id, expB, bText, expM, moduleText(mine)]);
     const reasons = [];
     for (const r of mine) {

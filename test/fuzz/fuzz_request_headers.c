@@ -1,0 +1,488 @@
+/*
+ * fuzz_request_headers: the Access-Control-Request-Headers parser
+ * (cors_request_headers_check, cors_request_headers_join) against a simple
+ * reference splitter, and the name lists it checks against.
+ *
+ * Input: a mode byte, then
+ *   mode % 5 == 0..2: a fixed allowed set (names; "*"; "*" + Authorization)
+ *   mode % 5 == 3:    a line of space-separated configuration values, fed
+ *                     to CORSAllowHeaders, CORSAllowMethods and
+ *                     CORSExposeHeaders sets, then '\n'
+ *   mode % 5 == 4:    no set at all (allowed == NULL)
+ * and the rest (up to a NUL) is the Access-Control-Request-Headers value.
+ *
+ * Invariants (abort on violation):
+ *  - ALLOWED exactly when the reference allows (split on ',', trim SP and
+ *    HTAB, skip empty elements, every element a token, every name allowed:
+ *    listed case-insensitively, or "*" listed and the name is not
+ *    Authorization); so never ALLOWED for a list holding a name not allowed;
+ *  - on failure, the result kind is that of the first offending element,
+ *    and *bad points into it (exactly at it for DENIED);
+ *  - *count is the number of names; join() gives them lower-cased, joined
+ *    with ", ";
+ *  - cors_names_has() agrees with a case-insensitive (headers) or
+ *    byte-exact (methods) lookup of the accepted values;
+ *  - configuration: accepted values are tokens or "*"; CORSAllowHeaders
+ *    refuses Cookie, Host, Origin, Sec-*, Proxy-*; CORSAllowMethods refuses
+ *    CONNECT/TRACE/TRACK in any case, lower-case spellings of standard
+ *    methods, and "*" together with methods; CORSExposeHeaders refuses
+ *    Set-Cookie and "*" together with names; ordinary tokens are accepted;
+ *    cors_names_joined() lists the accepted values as written.
+ */
+#include "cors_engine.h"
+#include "ref.h"
+
+#include <apr_general.h>
+#include <apr_strings.h>
+#include <stdint.h>
+
+#define MAX_NAMES 32
+
+static apr_pool_t *g_pool;
+static cors_names_t *g_fixed[3];
+
+typedef struct {
+    const char *names[MAX_NAMES];
+    size_t lens[MAX_NAMES];
+    int n;
+    int any;
+} refnames_t;
+
+static refnames_t g_fixed_ref[3];
+
+static int refnames_has_ci(const refnames_t *r, const char *s, size_t len)
+{
+    int i;
+    for (i = 0; i < r->n; i++)
+        if (r->lens[i] == len && ref_ieq(s, len, r->names[i]))
+            return 1;
+    return 0;
+}
+
+static int refnames_has_exact(const refnames_t *r, const char *s, size_t len)
+{
+    int i;
+    for (i = 0; i < r->n; i++)
+        if (r->lens[i] == len && memcmp(s, r->names[i], len) == 0)
+            return 1;
+    return 0;
+}
+
+static int ref_header_allowed(const refnames_t *r, const char *s, size_t len)
+{
+    if (!r)
+        return 0;
+    if (refnames_has_ci(r, s, len))
+        return 1;
+    return r->any && !ref_ieq(s, len, "authorization");
+}
+
+typedef struct {
+    cors_headers_result_t result;
+    size_t count;
+    const char *bad; /* first offending element (trimmed) */
+    size_t bad_len;
+    char *joined;    /* lower-cased names joined with ", " */
+} refparse_t;
+
+static void ref_parse(const refnames_t *allowed, const char *v, char *joinbuf,
+                      refparse_t *out)
+{
+    const char *p = v;
+    size_t o = 0;
+    memset(out, 0, sizeof(*out));
+    out->result = CORS_HEADERS_ALLOWED;
+    out->joined = joinbuf;
+    joinbuf[0] = 0;
+    for (;;) {
+        const char *s = p, *e;
+        size_t i, n;
+        int token = 1;
+        while (*p && *p != ',')
+            p++;
+        e = p;
+        while (s < e && (*s == ' ' || *s == '\t'))
+            s++;
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        n = (size_t)(e - s);
+        if (n) {
+            for (i = 0; i < n; i++)
+                if (!ref_tchar((unsigned char)s[i]))
+                    token = 0;
+            if (!token || !ref_header_allowed(allowed, s, n)) {
+                out->result =
+                    token ? CORS_HEADERS_DENIED : CORS_HEADERS_MALFORMED;
+                out->bad = s;
+                out->bad_len = n;
+                return;
+            }
+            if (out->count++)
+                joinbuf[o++] = ',', joinbuf[o++] = ' ';
+            for (i = 0; i < n; i++)
+                joinbuf[o++] = (char)ref_lower((unsigned char)s[i]);
+            joinbuf[o] = 0;
+        }
+        if (!*p)
+            break;
+        p++;
+    }
+}
+
+static void check_value(const cors_names_t *set, const refnames_t *ref,
+                        const char *v, apr_pool_t *p)
+{
+    size_t len = strlen(v), count = (size_t)-1, bad_len = (size_t)-1;
+    const char *bad = NULL;
+    char *joinbuf = malloc(2 * len + 8);
+    refparse_t rp;
+    cors_headers_result_t r;
+
+    ref_parse(ref, v, joinbuf, &rp);
+    r = cors_request_headers_check(set, v, &count, &bad, &bad_len);
+    REF_CHECK(r == rp.result,
+              "cors_request_headers_check(\"%s\") = %d, reference says %d%s%s",
+              SHOW(v), (int)r, (int)rp.result,
+              rp.bad ? " at " : "", rp.bad ? ref_show(rp.bad, rp.bad_len) : "");
+    if (r == CORS_HEADERS_ALLOWED) {
+        const char *j;
+        REF_CHECK(count == rp.count, "\"%s\": count %zu, reference %zu",
+                  SHOW(v), count, rp.count);
+        j = cors_request_headers_join(p, v);
+        if (rp.count == 0)
+            REF_CHECK(!j || !*j, "join of no names gave \"%s\"", SHOW(j));
+        else
+            REF_CHECK(j && strcmp(j, rp.joined) == 0,
+                      "join(\"%s\") = \"%s\", reference \"%s\"", SHOW(v),
+                      j ? SHOW(j) : "(null)", rp.joined);
+    } else {
+        REF_CHECK(bad && bad >= v && bad <= v + len && bad_len <= len &&
+                      bad + bad_len <= v + len,
+                  "\"%s\": *bad outside the value", SHOW(v));
+        if (r == CORS_HEADERS_DENIED)
+            REF_CHECK(bad == rp.bad && bad_len == rp.bad_len,
+                      "\"%s\": denied element reported at offset %zd len "
+                      "%zu, reference offset %zd len %zu",
+                      SHOW(v), bad - v, bad_len, rp.bad - v, rp.bad_len);
+        else
+            REF_CHECK(bad >= rp.bad && bad <= rp.bad + rp.bad_len,
+                      "\"%s\": malformed element reported at offset %zd, "
+                      "reference element at %zd len %zu",
+                      SHOW(v), bad - v, rp.bad - v, rp.bad_len);
+    }
+    /* cors_names_has on each well-formed element */
+    if (set) {
+        const char *s = v;
+        while (*s) {
+            const char *e = s;
+            size_t n;
+            while (*e && *e != ',')
+                e++;
+            while (s < e && (*s == ' ' || *s == '\t'))
+                s++;
+            n = (size_t)(e - s);
+            while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+                n--;
+            if (n && !(n == 1 && *s == '*'))
+                REF_CHECK(!!cors_names_has(set, s, n) ==
+                              refnames_has_ci(ref, s, n),
+                          "cors_names_has(\"%s\") disagrees",
+                          ref_show(s, n));
+            s = *e ? e + 1 : e;
+        }
+    }
+    free(joinbuf);
+}
+
+/* ---- configuration values ------------------------------------------ */
+
+static int is_token(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!ref_tchar((unsigned char)*s))
+            return 0;
+    return 1;
+}
+
+static int starts_ci(const char *s, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return strlen(s) >= n && ref_ieq(s, n, prefix);
+}
+
+static int forbidden_request_header(const char *s)
+{
+    static const char *const names[] = {
+        "accept-charset", "accept-encoding", "access-control-request-headers",
+        "access-control-request-method", "connection", "content-length",
+        "cookie", "cookie2", "date", "dnt", "expect", "host", "keep-alive",
+        "origin", "referer", "set-cookie", "te", "trailer",
+        "transfer-encoding", "upgrade", "via", "x-http-method",
+        "x-http-method-override", "x-method-override"};
+    size_t i;
+    for (i = 0; i < sizeof(names) / sizeof(*names); i++)
+        if (ref_ieq(s, strlen(s), names[i]))
+            return 1;
+    return starts_ci(s, "proxy-") || starts_ci(s, "sec-") ||
+           starts_ci(s, "access-control-");
+}
+
+/* The ones the project decided must be refused. */
+static int surely_forbidden_request_header(const char *s)
+{
+    size_t n = strlen(s);
+    return ref_ieq(s, n, "cookie") || ref_ieq(s, n, "host") ||
+           ref_ieq(s, n, "origin") || starts_ci(s, "sec-") ||
+           starts_ci(s, "proxy-");
+}
+
+static int standard_method_ci(const char *s)
+{
+    static const char *const m[] = {"GET", "HEAD", "POST", "PUT",
+                                    "DELETE", "OPTIONS", "PATCH"};
+    size_t i;
+    for (i = 0; i < sizeof(m) / sizeof(*m); i++)
+        if (ref_ieq(s, strlen(s), m[i]))
+            return 1;
+    return 0;
+}
+
+/* The methods the Fetch standard upper-cases before sending them. */
+static int normalized_method_ci(const char *s)
+{
+    return standard_method_ci(s) && !ref_ieq(s, strlen(s), "patch");
+}
+
+static int has_lower(const char *s)
+{
+    for (; *s; s++)
+        if (*s >= 'a' && *s <= 'z')
+            return 1;
+    return 0;
+}
+
+static void add_names(cors_names_kind_t kind, cors_names_t *set,
+                      refnames_t *ref, char **vals, int nvals, apr_pool_t *p)
+{
+    int i, star = 0, other = 0, dup = 0;
+    char joined[4096];
+    size_t jo = 0;
+    joined[0] = 0;
+    for (i = 0; i < nvals; i++) {
+        const char *v = vals[i], *err;
+        int tok = is_token(v), is_star = strcmp(v, "*") == 0;
+        int seen = refnames_has_ci(ref, v, strlen(v));
+        err = cors_names_add(set, p, v);
+        if (err) {
+            REF_CHECK(*err, "empty reason for a refused name");
+            /* ordinary tokens must be accepted (names longer than 128
+             * bytes may be refused: no browser sends them) */
+            if (tok && !is_star && !seen && strlen(v) <= 128) {
+                if (kind == CORS_NAMES_REQUEST_HEADERS)
+                    REF_CHECK(forbidden_request_header(v),
+                              "CORSAllowHeaders refused \"%s\": %s", SHOW(v),
+                              SHOW(err));
+                else if (kind == CORS_NAMES_METHODS)
+                    REF_CHECK(ref_ieq(v, strlen(v), "connect") ||
+                                  ref_ieq(v, strlen(v), "trace") ||
+                                  ref_ieq(v, strlen(v), "track") ||
+                                  (standard_method_ci(v) && has_lower(v)) ||
+                                  star,
+                              "CORSAllowMethods refused \"%s\": %s", SHOW(v),
+                              SHOW(err));
+                else
+                    REF_CHECK(ref_ieq(v, strlen(v), "set-cookie") ||
+                                  ref_ieq(v, strlen(v), "set-cookie2") ||
+                                  starts_ci(v, "access-control-") || star,
+                              "CORSExposeHeaders refused \"%s\": %s", SHOW(v),
+                              SHOW(err));
+            }
+            continue;
+        }
+        REF_CHECK(tok, "accepted a name that is not a token: \"%s\"", SHOW(v));
+        if (kind == CORS_NAMES_REQUEST_HEADERS)
+            REF_CHECK(!surely_forbidden_request_header(v),
+                      "CORSAllowHeaders accepted forbidden \"%s\"", SHOW(v));
+        if (kind == CORS_NAMES_METHODS) {
+            REF_CHECK(!ref_ieq(v, strlen(v), "connect") &&
+                          !ref_ieq(v, strlen(v), "trace") &&
+                          !ref_ieq(v, strlen(v), "track"),
+                      "CORSAllowMethods accepted \"%s\"", SHOW(v));
+            REF_CHECK(!(normalized_method_ci(v) && has_lower(v)),
+                      "CORSAllowMethods accepted \"%s\" (browsers send it "
+                      "upper-case)",
+                      SHOW(v));
+        }
+        if (kind == CORS_NAMES_RESPONSE_HEADERS)
+            REF_CHECK(!ref_ieq(v, strlen(v), "set-cookie"),
+                      "CORSExposeHeaders accepted Set-Cookie");
+        if (is_star)
+            star = 1, ref->any = 1;
+        else
+            other = 1;
+        if (kind != CORS_NAMES_REQUEST_HEADERS)
+            REF_CHECK(!(star && other),
+                      "%s accepted \"*\" together with names",
+                      kind == CORS_NAMES_METHODS ? "CORSAllowMethods"
+                                                 : "CORSExposeHeaders");
+        if (seen)
+            dup = 1;
+        if (ref->n < MAX_NAMES) {
+            ref->names[ref->n] = v;
+            ref->lens[ref->n++] = strlen(v);
+        }
+        if (jo + strlen(v) + 3 < sizeof(joined))
+            jo += (size_t)snprintf(joined + jo, sizeof(joined) - jo, "%s%s",
+                                   jo ? ", " : "", v);
+    }
+    REF_CHECK(!!cors_names_any(set) == star, "cors_names_any wrong");
+    if (!dup && ref->n < MAX_NAMES) {
+        const char *j = cors_names_joined(set);
+        if (jo == 0)
+            REF_CHECK(!j || !*j, "empty set joined as \"%s\"", SHOW(j));
+        else
+            REF_CHECK(j && strcmp(j, joined) == 0,
+                      "cors_names_joined = \"%s\", expected \"%s\"",
+                      j ? SHOW(j) : "(null)", joined);
+    }
+    /* lookups of the accepted names and their other spellings */
+    for (i = 0; i < ref->n; i++) {
+        const char *v = ref->names[i];
+        char up[600];
+        size_t k, n = ref->lens[i];
+        if (n >= sizeof(up) || (n == 1 && v[0] == '*'))
+            continue;
+        REF_CHECK(cors_names_has(set, v, n), "lost \"%s\"", SHOW(v));
+        for (k = 0; k < n; k++)
+            up[k] = (char)((v[k] >= 'a' && v[k] <= 'z') ? v[k] - 32
+                           : (v[k] >= 'A' && v[k] <= 'Z') ? v[k] + 32
+                                                          : v[k]);
+        if (kind == CORS_NAMES_METHODS)
+            REF_CHECK(!!cors_names_has(set, up, n) ==
+                          refnames_has_exact(ref, up, n),
+                      "method lookup of \"%s\" not byte-exact",
+                      ref_show(up, n));
+        else
+            REF_CHECK(cors_names_has(set, up, n),
+                      "header lookup of \"%s\" not case-insensitive",
+                      ref_show(up, n));
+    }
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    static const char *const sets[3][4] = {
+        {"X-Foo", "Content-Type", "X-Requested-With", NULL},
+        {"*", NULL},
+        {"*", "Authorization", NULL},
+    };
+    int i, j;
+    (void)argc, (void)argv;
+    apr_initialize();
+    apr_pool_create(&g_pool, NULL);
+    for (i = 0; i < 3; i++) {
+        g_fixed[i] = cors_names_make(g_pool, CORS_NAMES_REQUEST_HEADERS);
+        for (j = 0; sets[i][j]; j++) {
+            const char *err = cors_names_add(g_fixed[i], g_pool, sets[i][j]);
+            REF_CHECK(!err, "setup: \"%s\" refused: %s", sets[i][j], err);
+            if (strcmp(sets[i][j], "*") == 0)
+                g_fixed_ref[i].any = 1;
+            g_fixed_ref[i].names[g_fixed_ref[i].n] = sets[i][j];
+            g_fixed_ref[i].lens[g_fixed_ref[i].n++] = strlen(sets[i][j]);
+        }
+    }
+    {
+        /* hand-checked answers */
+        apr_pool_t *p;
+        apr_size_t count, bl;
+        const char *bad;
+        apr_pool_create(&p, g_pool);
+        REF_CHECK(cors_request_headers_check(g_fixed[0],
+                                             " x-foo ,, CONTENT-type,\t",
+                                             &count, &bad, &bl) ==
+                          CORS_HEADERS_ALLOWED &&
+                      count == 2,
+                  "self-test: split/trim");
+        REF_CHECK(strcmp(cors_request_headers_join(
+                             p, " x-foo ,, CONTENT-type,\t"),
+                         "x-foo, content-type") == 0,
+                  "self-test: join");
+        REF_CHECK(cors_request_headers_check(g_fixed[1], "authorization",
+                                             &count, &bad, &bl) ==
+                      CORS_HEADERS_DENIED,
+                  "self-test: * allowed Authorization");
+        REF_CHECK(cors_request_headers_check(g_fixed[2], "Authorization, x-a",
+                                             &count, &bad, &bl) ==
+                      CORS_HEADERS_ALLOWED,
+                  "self-test: listed Authorization refused");
+        REF_CHECK(cors_request_headers_check(g_fixed[0], "x-foo, x-bar",
+                                             &count, &bad, &bl) ==
+                          CORS_HEADERS_DENIED &&
+                      bl == 5 && memcmp(bad, "x-bar", 5) == 0,
+                  "self-test: denied element");
+        REF_CHECK(cors_request_headers_check(g_fixed[0], "x-foo, x(y",
+                                             &count, &bad, &bl) ==
+                      CORS_HEADERS_MALFORMED,
+                  "self-test: malformed element");
+        REF_CHECK(cors_request_headers_check(NULL, "x-foo", &count, &bad,
+                                             &bl) == CORS_HEADERS_DENIED,
+                  "self-test: NULL set allowed a name");
+        apr_pool_destroy(p);
+    }
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    apr_pool_t *p;
+    char *buf, *value;
+    int mode;
+    if (size < 1 || size > 8192)
+        return 0;
+    mode = data[0] % 5;
+    buf = malloc(size);
+    memcpy(buf, data + 1, size - 1);
+    buf[size - 1] = 0;
+    apr_pool_create(&p, g_pool);
+    if (mode < 3) {
+        check_value(g_fixed[mode], &g_fixed_ref[mode], buf, p);
+    } else if (mode == 4) {
+        check_value(NULL, NULL, buf, p);
+    } else {
+        char *nl = strchr(buf, '\n'), *vals[MAX_NAMES], *s, *save = NULL;
+        int nvals = 0;
+        cors_names_t *h = cors_names_make(p, CORS_NAMES_REQUEST_HEADERS);
+        cors_names_t *m = cors_names_make(p, CORS_NAMES_METHODS);
+        cors_names_t *x = cors_names_make(p, CORS_NAMES_RESPONSE_HEADERS);
+        refnames_t hr, mr, xr;
+        memset(&hr, 0, sizeof(hr));
+        memset(&mr, 0, sizeof(mr));
+        memset(&xr, 0, sizeof(xr));
+        if (nl) {
+            *nl = 0;
+            value = nl + 1;
+        } else {
+            value = buf + strlen(buf);
+        }
+        for (s = strtok_r(buf, " ", &save); s && nvals < MAX_NAMES;
+             s = strtok_r(NULL, " ", &save))
+            vals[nvals++] = s;
+        add_names(CORS_NAMES_REQUEST_HEADERS, h, &hr, vals, nvals, p);
+        add_names(CORS_NAMES_METHODS, m, &mr, vals, nvals, p);
+        add_names(CORS_NAMES_RESPONSE_HEADERS, x, &xr, vals, nvals, p);
+        check_value(h, &hr, value, p);
+        {
+            /* the method set: a byte-exact lookup of the value as a method */
+            size_t n = strlen(value);
+            if (n && is_token(value) && strcmp(value, "*") != 0)
+                REF_CHECK(!!cors_names_has(m, value, n) ==
+                              refnames_has_exact(&mr, value, n),
+                          "method lookup of \"%s\" disagrees", SHOW(value));
+        }
+    }
+    apr_pool_destroy(p);
+    free(buf);
+    return 0;
+}

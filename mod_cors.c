@@ -65,6 +65,20 @@ static const char *refuse(cmd_parms *cmd, const char *value, const char *why)
     return apr_psprintf(cmd->pool, "%s: '%s': %s", cmd->cmd->name, value, why);
 }
 
+/* On/Off as TAKE1 rather than FLAG: httpd's FLAG ignores words after the
+ * first, and "CORSEngine On Off" must not pass for valid. */
+static const char *parse_flag(cmd_parms *cmd, const char *arg, int *flag)
+{
+    if (!strcasecmp(arg, "on")) {
+        *flag = CORS_ON;
+    } else if (!strcasecmp(arg, "off")) {
+        *flag = CORS_OFF;
+    } else {
+        return refuse(cmd, arg, "must be On or Off");
+    }
+    return NULL;
+}
+
 static const char *star_with_credentials =
     "'*' and CORSAllowCredentials On cannot share a scope: browsers refuse "
     "credentials with '*'; list the origins instead";
@@ -134,13 +148,19 @@ static const char *cmd_expose_headers(cmd_parms *cmd, void *mconfig,
                     arg);
 }
 
-static const char *cmd_allow_credentials(cmd_parms *cmd, void *mconfig, int on)
+static const char *cmd_allow_credentials(cmd_parms *cmd, void *mconfig,
+                                         const char *arg)
 {
     cors_policy_t *conf = mconfig;
-    if (on && conf->origins && cors_origins_any(conf->origins)) {
-        return refuse(cmd, "On", star_with_credentials);
+    int on;
+    const char *err = parse_flag(cmd, arg, &on);
+    if (err) {
+        return err;
     }
-    conf->credentials = on ? CORS_ON : CORS_OFF;
+    if (on == CORS_ON && conf->origins && cors_origins_any(conf->origins)) {
+        return refuse(cmd, arg, star_with_credentials);
+    }
+    conf->credentials = on;
     return NULL;
 }
 
@@ -157,20 +177,17 @@ static const char *cmd_max_age(cmd_parms *cmd, void *mconfig, const char *arg)
     return NULL;
 }
 
-static const char *cmd_private_network(cmd_parms *cmd, void *mconfig, int on)
+static const char *cmd_private_network(cmd_parms *cmd, void *mconfig,
+                                       const char *arg)
 {
     cors_policy_t *conf = mconfig;
-    (void)cmd;
-    conf->private_network = on ? CORS_ON : CORS_OFF;
-    return NULL;
+    return parse_flag(cmd, arg, &conf->private_network);
 }
 
-static const char *cmd_engine(cmd_parms *cmd, void *mconfig, int on)
+static const char *cmd_engine(cmd_parms *cmd, void *mconfig, const char *arg)
 {
     cors_policy_t *conf = mconfig;
-    (void)cmd;
-    conf->engine = on ? CORS_ON : CORS_OFF;
-    return NULL;
+    return parse_flag(cmd, arg, &conf->engine);
 }
 
 /* OR_FILEINFO: everywhere in the configuration, and in .htaccess under
@@ -189,14 +206,15 @@ static const command_rec cors_cmds[] = {
                     "(every name but Authorization)"),
     AP_INIT_ITERATE("CORSExposeHeaders", cmd_expose_headers, NULL, OR_FILEINFO,
                     "Response header names a page may read, or *"),
-    AP_INIT_FLAG("CORSAllowCredentials", cmd_allow_credentials, NULL,
-                 OR_FILEINFO, "On to allow cookies and HTTP authentication"),
+    AP_INIT_TAKE1("CORSAllowCredentials", cmd_allow_credentials, NULL,
+                  OR_FILEINFO, "On to allow cookies and HTTP authentication"),
     AP_INIT_TAKE1("CORSMaxAge", cmd_max_age, NULL, OR_FILEINFO,
                   "Seconds (0-86400) a browser may cache a preflight answer"),
-    AP_INIT_FLAG("CORSAllowPrivateNetwork", cmd_private_network, NULL,
-                 OR_FILEINFO, "On to answer Private Network Access preflights"),
-    AP_INIT_FLAG("CORSEngine", cmd_engine, NULL, OR_FILEINFO,
-                 "Off to switch CORS handling off in this scope and below"),
+    AP_INIT_TAKE1("CORSAllowPrivateNetwork", cmd_private_network, NULL,
+                  OR_FILEINFO,
+                  "On to answer Private Network Access preflights"),
+    AP_INIT_TAKE1("CORSEngine", cmd_engine, NULL, OR_FILEINFO,
+                  "Off to switch CORS handling off in this scope and below"),
     {NULL}};
 
 /* ------------------------------------------------------------------ */

@@ -7,7 +7,7 @@ point ``make check`` uses.
 Environment
 -----------
 MOD_CORS_SO
-    The module to test (default ``/work/main/.libs/mod_cors.so``).
+    The module to test (default: ``.libs/mod_cors.so`` of this checkout).
 APACHE2 / HTTPD
     The httpd binary (default ``/usr/sbin/apache2``).
 APACHE_MODULES_DIR
@@ -129,7 +129,10 @@ BASE_MODULES = [
 
 
 def mod_cors_so():
-    return os.environ.get("MOD_CORS_SO", "/work/main/.libs/mod_cors.so")
+    return os.environ.get(
+        "MOD_CORS_SO",
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                     ".libs", "mod_cors.so"))
 
 
 def _module_line(name):

@@ -992,10 +992,10 @@ async function main() {
 
   // Let httpd write the last access-log lines (written after the response).
   const accessFile = path.join(tmp, 'logs/access.log');
-  let prev = -1;
-  for (let i = 0; i < 20; i++) {
+  let prev = -1, stable = 0;
+  for (let i = 0; i < 40 && stable < 2; i++) {
     const n = readLog(accessFile).length;
-    if (n === prev) break;
+    stable = n === prev ? stable + 1 : 0;
     prev = n;
     await sleep(150);
   }

@@ -216,6 +216,10 @@ typedef struct {
 void cors_decide(const cors_policy_t *pol, const cors_request_t *req,
                  apr_pool_t *pool, cors_decision_t *d);
 
+/* What a preflight's answer depends on: caches must key on it. */
+#define CORS_VARY_PREFLIGHT                                                    \
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+
 /* The name of a verdict, as logged and as the request note "cors". */
 const char *cors_verdict_name(cors_verdict_t v);
 

@@ -7,9 +7,6 @@
 
 #include "cors_engine.h"
 
-/* What an allowed preflight's answer depends on: caches must key on it. */
-#define VARY_PREFLIGHT                                                         \
-    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 #define DEFAULT_METHODS "GET, HEAD, POST"
 
 cors_policy_t *cors_policy_make(apr_pool_t *p)
@@ -135,7 +132,7 @@ static void decide_preflight(const cors_policy_t *pol,
     cors_origin_result_t o;
 
     d->verdict = CORS_PREFLIGHT_REFUSED;
-    d->vary = VARY_PREFLIGHT;
+    d->vary = CORS_VARY_PREFLIGHT;
 
     o = cors_origins_match(pol->origins, req->origin, pool, &rule);
     if (o != CORS_ORIGIN_ALLOWED) {

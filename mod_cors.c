@@ -44,6 +44,15 @@ static ap_filter_rec_t *cors_filter_handle;
 static const cors_decision_t not_cors = {.verdict = CORS_NOT_CORS,
                                          .vary = "Origin"};
 
+/* An allowed preflight that something answered before the module could
+ * (mod_alias' Redirect, a mod_rewrite [R] rule, an error before fixups):
+ * browsers fail a preflight whose answer is not 2xx, so the verdict is a
+ * refusal and no Access-Control-* field goes out. */
+static const cors_decision_t preflight_answered_elsewhere = {
+    .verdict = CORS_PREFLIGHT_REFUSED,
+    .reason = "answered before mod_cors, with another status",
+    .vary = CORS_VARY_PREFLIGHT};
+
 /* ------------------------------------------------------------------ */
 /* Configuration                                                       */
 /* ------------------------------------------------------------------ */
@@ -399,7 +408,14 @@ static apr_status_t cors_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 
     if (owner) {
         const cors_decision_t *d = decision_for(owner, pol);
-        if (owner != r && d->verdict != CORS_NOT_CORS) {
+        if (d->verdict == CORS_PREFLIGHT_ALLOWED &&
+            (owner != r || r->status != HTTP_NO_CONTENT)) {
+            d = &preflight_answered_elsewhere;
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "OPTIONS %s: %s (%d)",
+                          cors_verdict_name(d->verdict), d->reason, r->status);
+            publish(owner, d);
+            publish(r, d);
+        } else if (owner != r && d->verdict != CORS_NOT_CORS) {
             publish(r, d);
         }
         cors_apply(r->pool, d, r->headers_out, r->err_headers_out);

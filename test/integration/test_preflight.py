@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from pfhelpers import (ORIGIN, OTHER, ac_headers, assert_no_ac,
+from pfhelpers import (ORIGIN, OTHER, ac_headers, assert_no_ac, vary_tokens,
                        assert_preflight_allowed, assert_preflight_refused,
                        body_of, describe, preflight, preflight_headers,
                        read_lines, recorder_cgi, shared_dir, split_responses,
@@ -559,3 +559,21 @@ def test_server_alive_after_hostile_input(srv):
         r = srv.request("GET", "/p/f.txt", [("Origin", ORIGIN)])
         assert r.status == 200 and body_of(r) == b"static body\n", describe(r)
     assert "exit signal" not in srv.error_log()
+
+
+def test_preflight_redirected_before_module_is_refused(httpd):
+    """mod_alias' Redirect answers in translate_name, before the module's
+    fixups: browsers fail a redirected preflight, so the module must neither
+    add preflight fields to the 302 nor log it as allowed."""
+    srv = httpd(
+        "<Location /moved>\n"
+        "  CORSAllowOrigin %s\n"
+        "</Location>\n"
+        "Redirect 302 /moved /elsewhere\n" % ORIGIN)
+    r = srv.request("OPTIONS", "/moved/x", {
+        "Origin": ORIGIN, "Access-Control-Request-Method": "GET"})
+    assert r.status == 302
+    assert_no_ac(r)
+    assert "origin" in vary_tokens(r)
+    srv.wait_log("/moved/x", which="access")
+    assert "cors=preflight-refused" in srv.access_log()

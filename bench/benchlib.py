@@ -69,15 +69,15 @@ class Config:
 
     def __init__(self, name):
         self.name = name
-        m = re.fullmatch(r"(nocors|recipe|cors)(?:-(\d+)(k?))?", name)
+        m = re.fullmatch(r"(nocors|fixed|recipe|cors)(?:-(\d+)(k?))?", name)
         if not m:
-            raise ValueError("unknown configuration %r (nocors, recipe-1k, cors-1, "
+            raise ValueError("unknown configuration %r (nocors, fixed, recipe-1k, cors-1, "
                              "cors-1k, cors-100k, ...)" % name)
         self.kind = m.group(1)
-        n = int(m.group(2) or (0 if self.kind == "nocors" else 1000))
+        n = int(m.group(2) or (0 if self.kind in ("nocors", "fixed") else 1000))
         if m.group(3):
             n *= 1000
-        if self.kind != "nocors" and n < 1:
+        if self.kind in ("recipe", "cors") and n < 1:
             raise ValueError("%s: needs at least one origin" % name)
         self.n = n
         # The allowed origin is in the middle of the list (the recipe's
@@ -96,6 +96,8 @@ class Config:
         mods = ["authz_core", "mime", "dir"]
         if self.kind == "recipe":
             mods += ["setenvif", "headers"]
+        elif self.kind == "fixed":
+            mods += ["headers"]
         return mods
 
     def scope_directives(self):
@@ -105,6 +107,11 @@ class Config:
             alts = "|".join(re.escape(origin(i)) for i in range(self.n))
             lines.append('SetEnvIf Origin "^(%s)$" ORIGIN=$0' % alts)
             lines.append("Header always set Access-Control-Allow-Origin %{ORIGIN}e env=ORIGIN")
+            lines.append("Header merge Vary Origin")
+        elif self.kind == "fixed":
+            # What httpd costs to send the two headers, without deciding
+            # anything (a floor, not a CORS implementation).
+            lines.append('Header always set Access-Control-Allow-Origin "%s"' % self.allowed_origin)
             lines.append("Header merge Vary Origin")
         elif self.kind == "cors":
             chunk = 1000
@@ -242,6 +249,8 @@ class Kind:
         if not cfg.is_cors or self.path.startswith("/n/"):
             acao = None
             if cfg.kind == "recipe" and self.path.startswith("/c/") and self.origin_sel == "allowed":
+                acao = cfg.allowed_origin
+            if cfg.kind == "fixed" and self.path.startswith("/c/"):
                 acao = cfg.allowed_origin
             return (200, acao)
         allowed = self.origin_sel in ("allowed", "wildcard", "regex")

@@ -869,3 +869,25 @@ def overall_per_request(file1, file2, n_diff, inclusive=False):
             rows.append((k[0], k[1], d))
     rows.sort(key=lambda r: -r[2])
     return rows
+
+
+def group_cpu_ns(pgid):
+    """CPU time (ns) spent so far by every thread of every process in
+    process group pgid (the server's session), from /proc/*/task/*/schedstat."""
+    total = 0
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+            # fields after "(comm)": state ppid pgrp ...
+            fields = st[st.rindex(")") + 2:].split()
+            if int(fields[2]) != pgid:
+                continue
+            for t in os.listdir("/proc/%s/task" % d):
+                with open("/proc/%s/task/%s/schedstat" % (d, t)) as f:
+                    total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total

@@ -823,17 +823,26 @@ DOWNSTREAM = {"ap_pass_brigade", "ap_pass_brigade_fchk"}
 
 def module_costs(p, obj):
     """Per function of object obj: (inclusive, inclusive without the
-    downstream filter chain, self).  And the module's own total: what calls
-    into the module from outside cost, less what the module passes on to the
-    next filters."""
+    downstream filter chain, self, attributed), where attributed = self +
+    calls out of the module (apr, libc, pcre2, httpd) but not downstream
+    filters: the attributed costs of the module's functions add up to the
+    module's total.  And that total: what calls into the module from outside
+    cost, less what the module passes on to the next filters."""
     res = {}
     for fnkey in p.functions():
         if fnkey[0] != obj:
             continue
         incl = p.incl.get(fnkey, 0)
-        down = sum(ir for (caller, callee), ir in p.calls.items()
-                   if caller == fnkey and callee[1] in DOWNSTREAM)
-        res[fnkey[1]] = (incl, incl - down, p.self_ir.get(fnkey, 0))
+        down = out = 0
+        for (caller, callee), ir in p.calls.items():
+            if caller != fnkey:
+                continue
+            if callee[1] in DOWNSTREAM:
+                down += ir
+            elif callee[0] != obj:
+                out += ir
+        selfc = p.self_ir.get(fnkey, 0)
+        res[fnkey[1]] = (incl, incl - down, selfc, selfc + out)
     entry = sum(ir for (caller, callee), ir in p.calls.items()
                 if callee[0] == obj and caller[0] != obj)
     passed = sum(ir for (caller, callee), ir in p.calls.items()
@@ -843,15 +852,16 @@ def module_costs(p, obj):
 
 def module_per_request(file1, file2, n_diff, obj=None):
     """mod_cors's functions per request between two runs:
-    ([(name, incl, own incl, self)], module's own total per request)."""
+    ([(name, incl, incl without downstream, self, attributed)], sorted by
+    inclusive without downstream; module's own total per request)."""
     obj = obj or os.path.basename(mod_cors_so())
     a, ta = module_costs(Profile(file1), obj)
     b, tb = module_costs(Profile(file2), obj)
     rows = []
-    for name, (i2, o2, s2) in b.items():
-        i1, o1, s1 = a.get(name, (0, 0, 0))
-        row = (name, (i2 - i1) / n_diff, (o2 - o1) / n_diff, (s2 - s1) / n_diff)
-        if abs(row[1]) >= 0.5 or abs(row[2]) >= 0.5:
+    for name, v2 in b.items():
+        v1 = a.get(name, (0, 0, 0, 0))
+        row = (name,) + tuple((y - x) / n_diff for x, y in zip(v1, v2))
+        if any(abs(x) >= 0.5 for x in row[1:]):
             rows.append(row)
     rows.sort(key=lambda r: -r[2])
     return rows, (tb - ta) / n_diff
@@ -891,3 +901,22 @@ def group_cpu_ns(pgid):
         except (OSError, ValueError, IndexError):
             continue
     return total
+
+
+def group_user_system_ticks(pgid):
+    """(utime, stime) clock ticks of the processes in process group pgid."""
+    user = system = 0
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+            fields = st[st.rindex(")") + 2:].split()
+            if int(fields[2]) != pgid:
+                continue
+            user += int(fields[11])
+            system += int(fields[12])
+        except (OSError, ValueError, IndexError):
+            continue
+    return user, system

@@ -27,7 +27,13 @@
  *    CONNECT/TRACE/TRACK in any case, lower-case spellings of standard
  *    methods, and "*" together with methods; CORSExposeHeaders refuses
  *    Set-Cookie and "*" together with names; ordinary tokens are accepted;
- *    cors_names_joined() lists the accepted values as written.
+ *    cors_names_joined() lists the accepted values as written;
+ *  - the preflight decision (method, credentials and CORSAllowMethods from
+ *    the mode byte's upper bits) is allowed exactly when the method is
+ *    safelisted or allowed and the reference allows every header, and then
+ *    carries the SPEC's -Allow-Methods / -Allow-Headers values ("*" echoed
+ *    as the requested names, lower-cased, when credentials are on); a
+ *    refused one carries no Access-Control-* value.
  */
 #include "cors_engine.h"
 #include "ref.h"
@@ -371,6 +377,92 @@ static void add_names(cors_names_kind_t kind, cors_names_t *set,
     }
 }
 
+/* ---- the preflight decision ------------------------------------------- */
+
+static cors_policy_t *g_pf_policy;
+static cors_names_t *g_methods_list, *g_methods_star;
+#define PF_ORIGIN "https://app.example.com"
+
+/* The verdict and headers of a preflight from an allowed origin, with the
+ * fuzzed Access-Control-Request-Headers value and a method, credentials
+ * and CORSAllowMethods picked by the mode byte's upper bits. */
+static void check_preflight(const cors_names_t *set, const refnames_t *ref,
+                            const char *value, int flags, apr_pool_t *p)
+{
+    static const char *const methods[] = {"GET",   "POST", "PUT",
+                                          "DELETE", "PATCH", "get",
+                                          "X-CUSTOM", "OPTIONS"};
+    const char *m = methods[(flags >> 4) & 7];
+    int creds = (flags & 0x08) != 0, mstar = (flags & 0x80) != 0;
+    int method_ok, headers_ok, allowed;
+    char *joinbuf = malloc(2 * strlen(value) + 8);
+    refparse_t rp;
+    cors_policy_t pol = *g_pf_policy;
+    cors_request_t req;
+    cors_decision_t d;
+
+    pol.allow_headers = (cors_names_t *)set;
+    pol.credentials = creds ? CORS_ON : CORS_OFF;
+    pol.methods = mstar ? g_methods_star : g_methods_list;
+    memset(&req, 0, sizeof(req));
+    req.method = "OPTIONS";
+    req.origin = PF_ORIGIN;
+    req.request_method = m;
+    req.request_headers = value;
+    cors_decide(&pol, &req, p, &d);
+
+    ref_parse(ref, value, joinbuf, &rp);
+    method_ok = !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "POST") ||
+                mstar || !strcmp(m, "PUT") || !strcmp(m, "DELETE");
+    headers_ok = rp.result == CORS_HEADERS_ALLOWED;
+    allowed = method_ok && headers_ok;
+    REF_CHECK(d.verdict == (allowed ? CORS_PREFLIGHT_ALLOWED
+                                    : CORS_PREFLIGHT_REFUSED),
+              "preflight %s with headers \"%s\" (credentials %d, methods "
+              "%s): verdict %d, expected %s",
+              m, SHOW(value), creds, mstar ? "*" : "PUT DELETE",
+              (int)d.verdict, allowed ? "allowed" : "refused");
+    REF_CHECK(d.vary && strstr(d.vary, "Origin") &&
+                  strstr(d.vary, "Access-Control-Request-Method") &&
+                  strstr(d.vary, "Access-Control-Request-Headers"),
+              "preflight Vary \"%s\"", d.vary ? d.vary : "(none)");
+    if (allowed) {
+        const char *want_methods =
+            mstar ? (creds ? m : "*") : "PUT, DELETE";
+        REF_CHECK(d.allow_origin && !strcmp(d.allow_origin, PF_ORIGIN),
+                  "preflight Access-Control-Allow-Origin");
+        REF_CHECK(creds ? (d.allow_credentials &&
+                           !strcmp(d.allow_credentials, "true"))
+                        : !d.allow_credentials,
+                  "preflight -Allow-Credentials (credentials %d)", creds);
+        REF_CHECK(d.allow_methods && !strcmp(d.allow_methods, want_methods),
+                  "preflight %s: -Allow-Methods \"%s\", expected \"%s\"", m,
+                  d.allow_methods ? d.allow_methods : "(none)", want_methods);
+        if (rp.count == 0) {
+            REF_CHECK(!d.allow_headers,
+                      "-Allow-Headers without requested names");
+        } else if (set && cors_names_any(set) && creds) {
+            /* "*" is literal with credentials: echo the names */
+            REF_CHECK(d.allow_headers && !strcmp(d.allow_headers, rp.joined),
+                      "-Allow-Headers \"%s\" for \"%s\", expected \"%s\"",
+                      d.allow_headers ? SHOW(d.allow_headers) : "(none)",
+                      SHOW(value), rp.joined);
+        } else {
+            const char *j = set ? cors_names_joined(set) : NULL;
+            REF_CHECK(d.allow_headers && j && !strcmp(d.allow_headers, j),
+                      "-Allow-Headers \"%s\", expected the configured \"%s\"",
+                      d.allow_headers ? SHOW(d.allow_headers) : "(none)",
+                      j ? j : "(none)");
+        }
+    } else {
+        REF_CHECK(!d.allow_origin && !d.allow_credentials && !d.allow_methods &&
+                      !d.allow_headers && !d.max_age &&
+                      !d.allow_private_network,
+                  "refused preflight carries Access-Control-* values");
+    }
+    free(joinbuf);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     static const char *const sets[3][4] = {
@@ -392,6 +484,21 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
             g_fixed_ref[i].names[g_fixed_ref[i].n] = sets[i][j];
             g_fixed_ref[i].lens[g_fixed_ref[i].n++] = strlen(sets[i][j]);
         }
+    }
+    {
+        cors_origins_t *o = cors_origins_make(g_pool);
+        const char *err = cors_origins_add(o, g_pool, PF_ORIGIN);
+        REF_CHECK(!err, "setup: origin refused: %s", err);
+        g_pf_policy = cors_policy_make(g_pool);
+        g_pf_policy->engine = CORS_ON;
+        g_pf_policy->origins = o;
+        g_methods_list = cors_names_make(g_pool, CORS_NAMES_METHODS);
+        REF_CHECK(!cors_names_add(g_methods_list, g_pool, "PUT") &&
+                      !cors_names_add(g_methods_list, g_pool, "DELETE"),
+                  "setup: methods refused");
+        g_methods_star = cors_names_make(g_pool, CORS_NAMES_METHODS);
+        REF_CHECK(!cors_names_add(g_methods_star, g_pool, "*"),
+                  "setup: methods * refused");
     }
     {
         /* hand-checked answers */
@@ -448,8 +555,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_pool_create(&p, g_pool);
     if (mode < 3) {
         check_value(g_fixed[mode], &g_fixed_ref[mode], buf, p);
+        check_preflight(g_fixed[mode], &g_fixed_ref[mode], buf, data[0], p);
     } else if (mode == 4) {
         check_value(NULL, NULL, buf, p);
+        check_preflight(NULL, NULL, buf, data[0], p);
     } else {
         char *nl = strchr(buf, '\n'), *vals[MAX_NAMES], *s, *save = NULL;
         int nvals = 0;
@@ -473,6 +582,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         add_names(CORS_NAMES_METHODS, m, &mr, vals, nvals, p);
         add_names(CORS_NAMES_RESPONSE_HEADERS, x, &xr, vals, nvals, p);
         check_value(h, &hr, value, p);
+        check_preflight(h, &hr, value, data[0], p);
         {
             /* the method set: a byte-exact lookup of the value as a method */
             size_t n = strlen(value);

@@ -248,4 +248,21 @@ const char *cors_expose_list(apr_pool_t *p, const apr_table_t *a,
 void cors_apply(apr_pool_t *p, const cors_decision_t *d, apr_table_t *headers,
                 apr_table_t *err_headers);
 
+/* ------------------------------------------------------------------ */
+/* Byte classes (cors_chars.c), shared by the engine's parsers         */
+/* ------------------------------------------------------------------ */
+
+#define CORS_C_TCHAR 0x01  /* RFC 9110 token character */
+#define CORS_C_SCHEME 0x02 /* lower-case scheme character */
+#define CORS_C_HOST 0x04   /* lower-case DNS label character */
+#define CORS_C_DIGIT 0x08
+#define CORS_C_IPV6 0x10 /* inside [...]: hex digit, ':' or '.' */
+#define CORS_C_OWS 0x20  /* space or tab */
+
+extern const unsigned char cors_char_class[256];
+
+#define CORS_IS(c, cls) (cors_char_class[(unsigned char)(c)] & (cls))
+/* ASCII lower-casing, without the locale lookups of tolower(). */
+#define CORS_LOWER(c) ((char)((c) >= 'A' && (c) <= 'Z' ? (c) | 0x20 : (c)))
+
 #endif /* CORS_ENGINE_H */

@@ -23,21 +23,14 @@ struct cors_names {
 
 int cors_is_tchar(unsigned char c)
 {
-    /* RFC 9110: "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "."
-     * / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA */
-    static const char extra[] = "!#$%&'*+-.^_`|~";
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-        (c >= '0' && c <= '9')) {
-        return 1;
-    }
-    return c != '\0' && strchr(extra, c) != NULL;
+    return CORS_IS(c, CORS_C_TCHAR) != 0;
 }
 
 int cors_is_token(const char *s, apr_size_t len)
 {
     apr_size_t i;
     for (i = 0; i < len; i++) {
-        if (!cors_is_tchar((unsigned char)s[i])) {
+        if (!CORS_IS(s[i], CORS_C_TCHAR)) {
             return 0;
         }
     }
@@ -189,14 +182,14 @@ int cors_names_has(const cors_names_t *n, const char *name, apr_size_t len)
         return 0;
     }
     for (i = 0; i < len; i++) {
-        lower[i] = apr_tolower(name[i]);
+        lower[i] = CORS_LOWER(name[i]);
     }
     return apr_hash_get(n->set, lower, (apr_ssize_t)len) != NULL;
 }
 
 static int is_ows(char c)
 {
-    return c == ' ' || c == '\t';
+    return CORS_IS(c, CORS_C_OWS) != 0;
 }
 
 /*
@@ -244,21 +237,32 @@ static int check_name(void *vctx, const char *name, apr_size_t len)
 {
     check_ctx *ctx = vctx;
     const cors_names_t *allowed = ctx->allowed;
+    char lower[CORS_NAME_MAX];
+    int fits = len <= CORS_NAME_MAX;
+    apr_size_t i;
 
     ctx->count++;
-    if (!cors_is_token(name, len)) {
-        ctx->bad = name;
-        ctx->bad_len = len;
-        return CORS_HEADERS_MALFORMED;
+    /* One pass: check the token and lower-case it for the lookup (a name
+     * longer than any configured one cannot be listed). */
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (!CORS_IS(c, CORS_C_TCHAR)) {
+            ctx->bad = name;
+            ctx->bad_len = len;
+            return CORS_HEADERS_MALFORMED;
+        }
+        if (fits) {
+            lower[i] = CORS_LOWER(c);
+        }
     }
     if (allowed) {
+        if (fits && apr_hash_get(allowed->set, lower, (apr_ssize_t)len)) {
+            return 0;
+        }
         /* "*" covers every name but Authorization, which must be listed
          * (the Fetch standard's CORS non-wildcard request-header name). */
         if (allowed->any &&
-            !(len == 13 && !strncasecmp(name, "authorization", 13))) {
-            return 0;
-        }
-        if (cors_names_has(allowed, name, len)) {
+            !(len == 13 && !memcmp(lower, "authorization", 13))) {
             return 0;
         }
     }
@@ -301,7 +305,7 @@ static int join_name(void *vctx, const char *name, apr_size_t len)
         ctx->out[ctx->used++] = ' ';
     }
     for (i = 0; i < len; i++) {
-        ctx->out[ctx->used++] = apr_tolower(name[i]);
+        ctx->out[ctx->used++] = CORS_LOWER(name[i]);
     }
     return 0;
 }

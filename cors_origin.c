@@ -53,18 +53,6 @@ typedef struct {
     int numeric_tail; /* last label is all digits: an IPv4 address */
 } cors_origin_parts_t;
 
-static int is_scheme_char(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-           c == '-' || c == '.';
-}
-
-static int is_host_char(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_';
-}
-
 /* The default port of the schemes that have one (the Fetch standard's
  * special schemes); browsers never serialize it. */
 static int default_port(const char *scheme, apr_size_t len)
@@ -102,7 +90,7 @@ static int parse_origin(const char *s, apr_size_t len, cors_origin_parts_t *o)
     if (!(s[0] >= 'a' && s[0] <= 'z')) {
         return 0;
     }
-    while (i < len && is_scheme_char((unsigned char)s[i])) {
+    while (i < len && CORS_IS(s[i], CORS_C_SCHEME)) {
         i++;
     }
     if (len - i < 4 || memcmp(s + i, "://", 3)) {
@@ -116,13 +104,11 @@ static int parse_origin(const char *s, apr_size_t len, cors_origin_parts_t *o)
          * it is canonical matters for configuration values only (a request
          * that differs from a rule byte for byte does not match it). */
         i++;
-        while (i < len && s[i] != ']') {
-            unsigned char c = (unsigned char)s[i];
-            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-                  c == ':' || c == '.')) {
-                return 0;
-            }
+        while (i < len && CORS_IS(s[i], CORS_C_IPV6)) {
             i++;
+        }
+        if (i < len && s[i] != ']') {
+            return 0;
         }
         if (i >= len || i - o->host < 3) {
             return 0;
@@ -132,22 +118,21 @@ static int parse_origin(const char *s, apr_size_t len, cors_origin_parts_t *o)
     } else {
         int digits_only = 1;
         label = i;
-        while (i < len && s[i] != ':') {
-            unsigned char c = (unsigned char)s[i];
-            if (c == '.') {
+        for (; i < len; i++) {
+            unsigned char k = cors_char_class[(unsigned char)s[i]];
+            if (k & CORS_C_HOST) {
+                digits_only &= (k & CORS_C_DIGIT) != 0;
+            } else if (s[i] == '.') {
                 if (i == label || i - label > 63) {
                     return 0; /* empty or overlong label */
                 }
                 label = i + 1;
                 digits_only = 1;
-            } else if (is_host_char(c)) {
-                if (c < '0' || c > '9') {
-                    digits_only = 0;
-                }
+            } else if (s[i] == ':') {
+                break;
             } else {
                 return 0;
             }
-            i++;
         }
         if (i == label || i - label > 63 || i - o->host > 253) {
             return 0; /* empty host, trailing dot, overlong */

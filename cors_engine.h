@@ -117,7 +117,8 @@ int cors_method_is_safelisted(const char *method);
 typedef enum {
     CORS_HEADERS_ALLOWED = 0,
     CORS_HEADERS_MALFORMED, /* an element is not a token */
-    CORS_HEADERS_DENIED     /* a name is not allowed */
+    CORS_HEADERS_DENIED,    /* a name is not allowed */
+    CORS_HEADERS_TOO_MANY   /* more names than the set holds, without "*" */
 } cors_headers_result_t;
 
 /* Checks every name of an Access-Control-Request-Headers value (which
@@ -127,7 +128,10 @@ typedef enum {
  * in the set allows every name except Authorization, which must be listed.
  * allowed may be NULL (nothing allowed).  On failure *bad and *bad_len point at
  * the offending element inside value.  *count receives the number of
- * names. */
+ * names read.  Browsers list each name once, so without "*" a list longer
+ * than the set cannot be allowed: it is refused when the name one past the
+ * set's size is read, which bounds the work by the policy, not by the
+ * request. */
 cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
                                                  const char *value,
                                                  apr_size_t *count,
@@ -256,10 +260,16 @@ void cors_apply(apr_pool_t *p, const cors_decision_t *d, apr_table_t *headers,
 #define CORS_C_SCHEME 0x02 /* lower-case scheme character */
 #define CORS_C_HOST 0x04   /* lower-case DNS label character */
 #define CORS_C_DIGIT 0x08
-#define CORS_C_IPV6 0x10 /* inside [...]: hex digit, ':' or '.' */
-#define CORS_C_OWS 0x20  /* space or tab */
+#define CORS_C_IPV6 0x10  /* inside [...]: hex digit, ':' or '.' */
+#define CORS_C_UPPER 0x20 /* 'A'-'Z': the bit that lower-cases them */
+#define CORS_C_OWS 0x40   /* space or tab */
 
 extern const unsigned char cors_char_class[256];
+
+/* Hash tables of the engine's rules, with a hash function cheaper than
+ * APR's default. */
+unsigned int cors_hash(const char *key, apr_ssize_t *klen);
+apr_hash_t *cors_hash_make(apr_pool_t *p);
 
 #define CORS_IS(c, cls) (cors_char_class[(unsigned char)(c)] & (cls))
 /* ASCII lower-casing, without the locale lookups of tolower(). */

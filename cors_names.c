@@ -13,13 +13,89 @@
  * refused without a lookup. */
 #define CORS_NAME_MAX 128
 
+/* An open-addressing table of the names, built at configuration time and
+ * read-only afterwards: a request's name is hashed while it is read, so a
+ * lookup is one probe and one comparison. */
+typedef struct {
+    unsigned int hash;
+    unsigned int len;
+    const char *name; /* header names lower-cased; methods as written */
+} cors_slot_t;
+
 struct cors_names {
     cors_names_kind_t kind;
     int any;
-    int authorization; /* request headers: Authorization listed */
-    apr_hash_t *set;   /* header names lower-cased; methods as written */
+    unsigned int count;
+    unsigned int mask; /* slots - 1, slots a power of two */
+    cors_slot_t *slots;
     const char *joined;
 };
+
+#define FNV_OFFSET 2166136261u
+#define FNV_STEP(h, c) (((h) ^ (unsigned char)(c)) * 16777619u)
+
+/* Finds a name of len bytes whose hash is h; fold lower-cases the
+ * request's bytes (header names) or not (methods). */
+static const cors_slot_t *slot_find(const cors_names_t *n, unsigned int h,
+                                    const char *name, apr_size_t len, int fold)
+{
+    unsigned int i;
+    if (!n->slots) {
+        return NULL;
+    }
+    for (i = h & n->mask; n->slots[i].name; i = (i + 1) & n->mask) {
+        const cors_slot_t *s = &n->slots[i];
+        if (s->hash == h && s->len == len) {
+            /* Browsers send names lower-case: try that first. */
+            if (!memcmp(name, s->name, len) ||
+                (fold && !strncasecmp(name, s->name, len))) {
+                return s;
+            }
+        }
+    }
+    return NULL;
+}
+
+static unsigned int name_hash(const char *name, apr_size_t len, int fold)
+{
+    unsigned int h = FNV_OFFSET;
+    apr_size_t i;
+    for (i = 0; i < len; i++) {
+        h = FNV_STEP(h, fold ? CORS_LOWER(name[i]) : name[i]);
+    }
+    return h;
+}
+
+static void slot_insert(cors_names_t *n, apr_pool_t *p, const char *name)
+{
+    apr_size_t len = strlen(name);
+    unsigned int h = name_hash(name, len, 0), i;
+    if (slot_find(n, h, name, len, 0)) {
+        return;
+    }
+    if (2 * (n->count + 1) > n->mask + 1 || !n->slots) {
+        /* Grow to keep the table at most half full. */
+        unsigned int size = n->slots ? 2 * (n->mask + 1) : 8;
+        cors_slot_t *old = n->slots;
+        unsigned int old_size = old ? n->mask + 1 : 0, j;
+        n->slots = apr_pcalloc(p, size * sizeof(*n->slots));
+        n->mask = size - 1;
+        for (j = 0; j < old_size; j++) {
+            if (old[j].name) {
+                for (i = old[j].hash & n->mask; n->slots[i].name;
+                     i = (i + 1) & n->mask) {
+                }
+                n->slots[i] = old[j];
+            }
+        }
+    }
+    for (i = h & n->mask; n->slots[i].name; i = (i + 1) & n->mask) {
+    }
+    n->slots[i].hash = h;
+    n->slots[i].len = (unsigned int)len;
+    n->slots[i].name = name;
+    n->count++;
+}
 
 int cors_is_tchar(unsigned char c)
 {
@@ -46,7 +122,6 @@ cors_names_t *cors_names_make(apr_pool_t *p, cors_names_kind_t kind)
 {
     cors_names_t *n = apr_pcalloc(p, sizeof(*n));
     n->kind = kind;
-    n->set = apr_hash_make(p);
     return n;
 }
 
@@ -118,8 +193,7 @@ static const char *add_method(cors_names_t *n, apr_pool_t *p, const char *v)
                                 standard[i]);
         }
     }
-    v = apr_pstrdup(p, v);
-    apr_hash_set(n->set, v, APR_HASH_KEY_STRING, v);
+    slot_insert(n, p, apr_pstrdup(p, v));
     return NULL;
 }
 
@@ -129,7 +203,7 @@ const char *cors_names_add(cors_names_t *n, apr_pool_t *p, const char *value)
     char *lower, *c;
 
     if (!strcmp(value, "*")) {
-        if (n->kind != CORS_NAMES_REQUEST_HEADERS && apr_hash_count(n->set)) {
+        if (n->kind != CORS_NAMES_REQUEST_HEADERS && n->count) {
             return "'*' stands alone: it cannot be mixed with names";
         }
         n->any = 1;
@@ -150,16 +224,13 @@ const char *cors_names_add(cors_names_t *n, apr_pool_t *p, const char *value)
         }
         if (n->kind == CORS_NAMES_REQUEST_HEADERS) {
             why = forbidden_request_header(lower);
-            if (!strcmp(lower, "authorization")) {
-                n->authorization = 1;
-            }
         } else if (!strcmp(lower, "set-cookie") ||
                    !strcmp(lower, "set-cookie2")) {
             why = "is a forbidden response-header name: browsers never "
                   "expose it to a page";
         }
         if (!why) {
-            apr_hash_set(n->set, lower, APR_HASH_KEY_STRING, lower);
+            slot_insert(n, p, lower);
         }
     }
     if (why) {
@@ -172,103 +243,8 @@ const char *cors_names_add(cors_names_t *n, apr_pool_t *p, const char *value)
 
 int cors_names_has(const cors_names_t *n, const char *name, apr_size_t len)
 {
-    char lower[CORS_NAME_MAX];
-    apr_size_t i;
-
-    if (n->kind == CORS_NAMES_METHODS) {
-        return apr_hash_get(n->set, name, (apr_ssize_t)len) != NULL;
-    }
-    if (len > CORS_NAME_MAX) {
-        return 0;
-    }
-    for (i = 0; i < len; i++) {
-        lower[i] = CORS_LOWER(name[i]);
-    }
-    return apr_hash_get(n->set, lower, (apr_ssize_t)len) != NULL;
-}
-
-static int is_ows(char c)
-{
-    return CORS_IS(c, CORS_C_OWS) != 0;
-}
-
-/*
- * Walks a comma-separated list of header names, calling visit for each
- * non-empty element (without its surrounding white space).  Stops when
- * visit returns non-zero and returns that.  Every byte is read once.
- */
-typedef int (*name_visitor)(void *ctx, const char *name, apr_size_t len);
-
-static int each_name(const char *v, name_visitor visit, void *ctx)
-{
-    while (*v) {
-        const char *start, *end;
-        int rc;
-        while (is_ows(*v) || *v == ',') {
-            v++;
-        }
-        if (!*v) {
-            break;
-        }
-        start = v;
-        while (*v && *v != ',') {
-            v++;
-        }
-        end = v;
-        while (end > start && is_ows(end[-1])) {
-            end--;
-        }
-        rc = visit(ctx, start, (apr_size_t)(end - start));
-        if (rc) {
-            return rc;
-        }
-    }
-    return 0;
-}
-
-typedef struct {
-    const cors_names_t *allowed;
-    apr_size_t count;
-    const char *bad;
-    apr_size_t bad_len;
-} check_ctx;
-
-static int check_name(void *vctx, const char *name, apr_size_t len)
-{
-    check_ctx *ctx = vctx;
-    const cors_names_t *allowed = ctx->allowed;
-    char lower[CORS_NAME_MAX];
-    int fits = len <= CORS_NAME_MAX;
-    apr_size_t i;
-
-    ctx->count++;
-    /* One pass: check the token and lower-case it for the lookup (a name
-     * longer than any configured one cannot be listed). */
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (!CORS_IS(c, CORS_C_TCHAR)) {
-            ctx->bad = name;
-            ctx->bad_len = len;
-            return CORS_HEADERS_MALFORMED;
-        }
-        if (fits) {
-            lower[i] = CORS_LOWER(c);
-        }
-    }
-    if (allowed) {
-        if (fits && apr_hash_get(allowed->set, lower, (apr_ssize_t)len)) {
-            return 0;
-        }
-        /* "*" covers every name but Authorization, which must be listed
-         * (the Fetch standard's CORS non-wildcard request-header name). */
-        if (allowed->any &&
-            !(len == 13 && !memcmp(lower, "authorization", 13))) {
-            return 0;
-        }
-    }
-    ctx->bad = name;
-    ctx->bad_len = len;
-    return CORS_HEADERS_DENIED;
+    int fold = n->kind != CORS_NAMES_METHODS;
+    return slot_find(n, name_hash(name, len, fold), name, len, fold) != NULL;
 }
 
 cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
@@ -277,47 +253,104 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
                                                  const char **bad,
                                                  apr_size_t *bad_len)
 {
-    check_ctx ctx = {allowed, 0, NULL, 0};
-    int rc = each_name(value, check_name, &ctx);
+    /* One pass, every byte read once: each name is checked as a token and
+     * hashed as it is read, then looked up.  Nothing is allocated, whatever
+     * the value holds. */
+    const char *p = value;
+    apr_size_t n = 0;
+    cors_headers_result_t rc = CORS_HEADERS_ALLOWED;
+    const char *start = NULL;
+    apr_size_t len = 0;
+
+    for (;;) {
+        unsigned int h = FNV_OFFSET;
+        while (CORS_IS(*p, CORS_C_OWS) || *p == ',') {
+            p++;
+        }
+        if (!*p) {
+            break;
+        }
+        start = p;
+        for (;; p++) {
+            unsigned char c = (unsigned char)*p;
+            unsigned char k = cors_char_class[c];
+            if (!(k & CORS_C_TCHAR)) {
+                break;
+            }
+            h = FNV_STEP(h, c | (k & CORS_C_UPPER)); /* lower-cased */
+        }
+        len = (apr_size_t)(p - start);
+        while (CORS_IS(*p, CORS_C_OWS)) {
+            p++;
+        }
+        n++;
+        if (len == 0 || (*p && *p != ',')) {
+            /* A byte that is neither a token's, white space nor a comma. */
+            while (*p && *p != ',') {
+                p++;
+            }
+            len = (apr_size_t)(p - start);
+            rc = CORS_HEADERS_MALFORMED;
+            break;
+        }
+        if (!allowed) {
+            rc = CORS_HEADERS_DENIED;
+            break;
+        }
+        if (n > allowed->count && !allowed->any) {
+            rc = CORS_HEADERS_TOO_MANY;
+            break;
+        }
+        if (slot_find(allowed, h, start, len, 1)) {
+            continue;
+        }
+        /* "*" covers every name but Authorization, which must be listed
+         * (the Fetch standard's CORS non-wildcard request-header name). */
+        if (allowed->any &&
+            !(len == 13 && !strncasecmp(start, "authorization", 13))) {
+            continue;
+        }
+        rc = CORS_HEADERS_DENIED;
+        break;
+    }
     if (count) {
-        *count = ctx.count;
+        *count = n;
     }
     if (bad) {
-        *bad = ctx.bad;
+        *bad = rc == CORS_HEADERS_ALLOWED ? NULL : start;
     }
     if (bad_len) {
-        *bad_len = ctx.bad_len;
+        *bad_len = rc == CORS_HEADERS_ALLOWED ? 0 : len;
     }
-    return (cors_headers_result_t)rc;
-}
-
-typedef struct {
-    char *out;
-    apr_size_t used;
-} join_ctx;
-
-static int join_name(void *vctx, const char *name, apr_size_t len)
-{
-    join_ctx *ctx = vctx;
-    apr_size_t i;
-    if (ctx->used) {
-        ctx->out[ctx->used++] = ',';
-        ctx->out[ctx->used++] = ' ';
-    }
-    for (i = 0; i < len; i++) {
-        ctx->out[ctx->used++] = CORS_LOWER(name[i]);
-    }
-    return 0;
+    return rc;
 }
 
 const char *cors_request_headers_join(apr_pool_t *p, const char *value)
 {
     /* Each element grows by at most ", " while separators and white space
      * shrink: twice the input bounds the output. */
-    join_ctx ctx;
-    ctx.out = apr_palloc(p, 2 * strlen(value) + 1);
-    ctx.used = 0;
-    each_name(value, join_name, &ctx);
-    ctx.out[ctx.used] = '\0';
-    return ctx.out;
+    char *out = apr_palloc(p, 2 * strlen(value) + 1);
+    apr_size_t used = 0;
+    const char *v = value;
+    while (*v) {
+        while (CORS_IS(*v, CORS_C_OWS) || *v == ',') {
+            v++;
+        }
+        if (!*v) {
+            break;
+        }
+        if (used) {
+            out[used++] = ',';
+            out[used++] = ' ';
+        }
+        while (*v && *v != ',' && !CORS_IS(*v, CORS_C_OWS)) {
+            out[used++] = CORS_LOWER(*v);
+            v++;
+        }
+        while (CORS_IS(*v, CORS_C_OWS)) {
+            v++;
+        }
+    }
+    out[used] = '\0';
+    return out;
 }

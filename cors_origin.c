@@ -189,7 +189,7 @@ int cors_origin_is_well_formed(const char *origin, apr_size_t len)
 cors_origins_t *cors_origins_make(apr_pool_t *p)
 {
     cors_origins_t *o = apr_pcalloc(p, sizeof(*o));
-    o->exact = apr_hash_make(p);
+    o->exact = cors_hash_make(p);
     o->schemes = apr_array_make(p, 2, sizeof(cors_scheme_rules_t));
     o->regexes = apr_array_make(p, 1, sizeof(cors_regex_t));
     return o;
@@ -226,9 +226,9 @@ static cors_scheme_rules_t *scheme_rules_add(cors_origins_t *o, apr_pool_t *p,
         r = apr_array_push(o->schemes);
         r->scheme = apr_pstrmemdup(p, scheme, len);
         r->scheme_len = len;
-        r->subdomains = apr_hash_make(p);
-        r->any_port = apr_hash_make(p);
-        r->subdomains_any_port = apr_hash_make(p);
+        r->subdomains = cors_hash_make(p);
+        r->any_port = cors_hash_make(p);
+        r->subdomains_any_port = cors_hash_make(p);
     }
     return r;
 }
@@ -531,12 +531,18 @@ cors_origin_result_t cors_origins_match(const cors_origins_t *o,
     }
     /* Bounded: nothing longer than CORS_ORIGIN_MAX is read. */
     len = strnlen(origin, CORS_ORIGIN_MAX + 1);
+    if (len <= CORS_ORIGIN_MAX &&
+        apr_hash_get(o->exact, origin, (apr_ssize_t)len)) {
+        /* Byte-equal to a stored origin, hence well-formed: no parsing. */
+        if (rule) {
+            *rule = "exact origin";
+        }
+        return CORS_ORIGIN_ALLOWED;
+    }
     if (!parse_origin(origin, len, &parts)) {
         return CORS_ORIGIN_MALFORMED;
     }
-    if (apr_hash_get(o->exact, origin, (apr_ssize_t)len)) {
-        why = "exact origin";
-    } else if (o->schemes->nelts) {
+    if (o->schemes->nelts) {
         const cors_scheme_rules_t *r =
             scheme_rules(o, origin, parts.scheme_len);
         if (r) {

@@ -165,6 +165,10 @@ static void decide_preflight(const cors_policy_t *pol,
         case CORS_HEADERS_DENIED:
             set_detail(d, "header not allowed", bad, bad_len);
             return;
+        case CORS_HEADERS_TOO_MANY:
+            set_detail(d, "more request headers than the policy lists", bad,
+                       bad_len);
+            return;
         case CORS_HEADERS_ALLOWED:
             break;
         }

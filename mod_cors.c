@@ -375,17 +375,18 @@ static int cors_fixups(request_rec *r)
         publish(r, d); /* mod_log_config reads the final request's notes */
         return DECLINED;
     }
-    if (d->verdict == CORS_PREFLIGHT_ALLOWED) {
-        /* Answered here: no handler (static, CGI, proxy, DAV) sees it. */
+    if (d->verdict == CORS_PREFLIGHT_ALLOWED ||
+        d->verdict == CORS_PREFLIGHT_REFUSED) {
+        /* Answered here: no handler (static, CGI, proxy, DAV) sees it.  A
+         * refusal is a bare 403: the browser shows the page nothing of it,
+         * so an ErrorDocument would be work for no reader. */
         if (ap_discard_request_body(r) != OK) {
             return HTTP_BAD_REQUEST;
         }
         ap_add_output_filter_handle(cors_filter_handle, NULL, r, r->connection);
-        r->status = HTTP_NO_CONTENT;
+        r->status = d->verdict == CORS_PREFLIGHT_ALLOWED ? HTTP_NO_CONTENT
+                                                         : HTTP_FORBIDDEN;
         return DONE;
-    }
-    if (d->verdict == CORS_PREFLIGHT_REFUSED) {
-        return HTTP_FORBIDDEN;
     }
     return DECLINED;
 }

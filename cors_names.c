@@ -297,11 +297,12 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
             rc = CORS_HEADERS_DENIED;
             break;
         }
-        if (n > allowed->count && !allowed->any) {
-            rc = CORS_HEADERS_TOO_MANY;
-            break;
-        }
         if (slot_find(allowed, h, start, len, 1)) {
+            if (n > allowed->count && !allowed->any) {
+                /* Listed, but one name too many: a repetition. */
+                rc = CORS_HEADERS_TOO_MANY;
+                break;
+            }
             continue;
         }
         /* "*" covers every name but Authorization, which must be listed

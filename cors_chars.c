@@ -29,8 +29,9 @@ const unsigned char cors_char_class[256] = {
     ['`'] = CORS_C_TCHAR,
     ['|'] = CORS_C_TCHAR,
     ['~'] = CORS_C_TCHAR,
-    [' '] = CORS_C_OWS,
-    ['\t'] = CORS_C_OWS,
+    [','] = CORS_C_LISTSEP,
+    [' '] = CORS_C_OWS | CORS_C_LISTSEP,
+    ['\t'] = CORS_C_OWS | CORS_C_LISTSEP,
 };
 
 unsigned int cors_hash(const char *key, apr_ssize_t *klen)

@@ -128,9 +128,10 @@ typedef enum {
  * in the set allows every name except Authorization, which must be listed.
  * allowed may be NULL (nothing allowed).  On failure *bad and *bad_len point at
  * the offending element inside value.  *count receives the number of
- * names read.  Browsers list each name once, so without "*" a list longer
- * than the set cannot be allowed: it is refused when the name one past the
- * set's size is read, which bounds the work by the policy, not by the
+ * names read.  Browsers list each name once, without empty elements, so
+ * without "*" a list longer than the set (in names, or in bytes beyond its
+ * names, separators and some white space) cannot be allowed: it is refused
+ * as soon as that is known, which bounds the work by the policy, not by the
  * request. */
 cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
                                                  const char *value,
@@ -260,9 +261,10 @@ void cors_apply(apr_pool_t *p, const cors_decision_t *d, apr_table_t *headers,
 #define CORS_C_SCHEME 0x02 /* lower-case scheme character */
 #define CORS_C_HOST 0x04   /* lower-case DNS label character */
 #define CORS_C_DIGIT 0x08
-#define CORS_C_IPV6 0x10  /* inside [...]: hex digit, ':' or '.' */
-#define CORS_C_UPPER 0x20 /* 'A'-'Z': the bit that lower-cases them */
-#define CORS_C_OWS 0x40   /* space or tab */
+#define CORS_C_IPV6 0x10    /* inside [...]: hex digit, ':' or '.' */
+#define CORS_C_UPPER 0x20   /* 'A'-'Z': the bit that lower-cases them */
+#define CORS_C_OWS 0x40     /* space or tab */
+#define CORS_C_LISTSEP 0x80 /* space, tab or comma: between list elements */
 
 extern const unsigned char cors_char_class[256];
 

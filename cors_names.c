@@ -26,7 +26,8 @@ struct cors_names {
     cors_names_kind_t kind;
     int any;
     unsigned int count;
-    unsigned int mask; /* slots - 1, slots a power of two */
+    apr_size_t max_list; /* longest request-headers value it could allow */
+    unsigned int mask;   /* slots - 1, slots a power of two */
     cors_slot_t *slots;
     const char *joined;
 };
@@ -95,6 +96,8 @@ static void slot_insert(cors_names_t *n, apr_pool_t *p, const char *name)
     n->slots[i].len = (unsigned int)len;
     n->slots[i].name = name;
     n->count++;
+    /* The name, a comma and generous white space around it. */
+    n->max_list += len + 4;
 }
 
 int cors_is_tchar(unsigned char c)
@@ -261,11 +264,17 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
     cors_headers_result_t rc = CORS_HEADERS_ALLOWED;
     const char *start = NULL;
     apr_size_t len = 0;
+    /* How far a list the policy could allow may reach: past it, stop. */
+    apr_size_t limit = !allowed       ? 256
+                       : allowed->any ? (apr_size_t)-1
+                                      : allowed->max_list + 16;
 
     for (;;) {
         unsigned int h = FNV_OFFSET;
-        while (CORS_IS(*p, CORS_C_OWS) || *p == ',') {
-            p++;
+        while (CORS_IS(*p, CORS_C_LISTSEP)) {
+            if ((apr_size_t)(++p - value) > limit) {
+                goto too_long;
+            }
         }
         if (!*p) {
             break;
@@ -280,6 +289,9 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
             h = FNV_STEP(h, c | (k & CORS_C_UPPER)); /* lower-cased */
         }
         len = (apr_size_t)(p - start);
+        if ((apr_size_t)(p - value) > limit) {
+            goto too_long;
+        }
         while (CORS_IS(*p, CORS_C_OWS)) {
             p++;
         }
@@ -313,6 +325,11 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
         }
         rc = CORS_HEADERS_DENIED;
         break;
+    }
+    if (0) {
+    too_long:
+        rc = CORS_HEADERS_TOO_MANY;
+        len = start ? (apr_size_t)(p - start) : 0;
     }
     if (count) {
         *count = n;

@@ -271,10 +271,14 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
 
     for (;;) {
         unsigned int h = FNV_OFFSET;
-        while (CORS_IS(*p, CORS_C_LISTSEP)) {
-            if ((apr_size_t)(++p - value) > limit) {
-                goto too_long;
-            }
+        while (CORS_IS(*p, CORS_C_LISTSEP) &&
+               (apr_size_t)(p - value) <= limit) {
+            p++;
+        }
+        if ((apr_size_t)(p - value) > limit) {
+            rc = CORS_HEADERS_TOO_MANY;
+            len = 0;
+            break;
         }
         if (!*p) {
             break;
@@ -283,14 +287,15 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
         for (;; p++) {
             unsigned char c = (unsigned char)*p;
             unsigned char k = cors_char_class[c];
-            if (!(k & CORS_C_TCHAR)) {
+            if (!(k & CORS_C_TCHAR) || (apr_size_t)(p - value) > limit) {
                 break;
             }
             h = FNV_STEP(h, c | (k & CORS_C_UPPER)); /* lower-cased */
         }
         len = (apr_size_t)(p - start);
         if ((apr_size_t)(p - value) > limit) {
-            goto too_long;
+            rc = CORS_HEADERS_TOO_MANY;
+            break;
         }
         while (CORS_IS(*p, CORS_C_OWS)) {
             p++;
@@ -325,11 +330,6 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
         }
         rc = CORS_HEADERS_DENIED;
         break;
-    }
-    if (0) {
-    too_long:
-        rc = CORS_HEADERS_TOO_MANY;
-        len = start ? (apr_size_t)(p - start) : 0;
     }
     if (count) {
         *count = n;

@@ -89,6 +89,15 @@ static inline int ref_ieq(const char *a, size_t alen, const char *b)
     return 1;
 }
 
+static inline int ref_ieqn(const char *a, const char *b, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (ref_lower((unsigned char)a[i]) != ref_lower((unsigned char)b[i]))
+            return 0;
+    return 1;
+}
+
 /* RFC 9110 tchar. */
 static inline int ref_tchar(int c)
 {

@@ -26,7 +26,9 @@ CALLGRIND_ANNOTATE = os.environ.get("CALLGRIND_ANNOTATE", "callgrind_annotate")
 
 
 def mod_cors_so():
-    return os.environ.get("MOD_CORS_SO", "/work/main/.libs/mod_cors.so")
+    return os.environ.get("MOD_CORS_SO", os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        ".libs", "mod_cors.so"))
 
 
 def log(msg):

@@ -463,6 +463,14 @@ static apr_status_t regex_cleanup(void *data)
     return APR_SUCCESS;
 }
 
+/* A grant needs the match to cover the origin from its first byte to its
+ * last, whatever the pattern's verbs did to the anchors. */
+static int whole_match(pcre2_match_data *md, apr_size_t len)
+{
+    const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+    return ov[0] == 0 && ov[1] == len;
+}
+
 static int regex_matches(const cors_regex_t *re, const char *s, apr_size_t len,
                          pcre2_general_context *gc)
 {
@@ -472,6 +480,17 @@ static int regex_matches(const cors_regex_t *re, const char *s, apr_size_t len,
         return 0;
     }
     rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
+    if (rc >= 0 && !whole_match(md, len)) {
+        /* PCRE2 10.42's JIT lets (*ACCEPT) and (*SKIP) move the start of
+         * an ANCHORED match, so it can report a match of part of the
+         * origin.  The interpreter honours both anchors; ask it, and
+         * still insist on the whole string. */
+        rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, PCRE2_NO_JIT, md,
+                         NULL);
+        if (rc >= 0 && !whole_match(md, len)) {
+            rc = PCRE2_ERROR_NOMATCH;
+        }
+    }
     pcre2_match_data_free(md);
     return rc >= 0;
 }

@@ -34,6 +34,10 @@ AliasMatch "^/([a-z0-9]+)/x$" "{docroot}/data.txt"
 <Location /regexloose>
     CORSAllowOriginMatch "^https://.+\.example\.org$"
 </Location>
+<Location /regexverb>
+    CORSAllowOriginMatch "https://a\.example\.org(*ACCEPT)"
+    CORSAllowOriginMatch "...(*ACCEPT)"
+</Location>
 <Location /ip>
     CORSAllowOrigin http://127.0.0.1:8080 http://[::1]:3000 https://[2001:db8::1]
     CORSAllowOrigin http://192.168.0.1
@@ -282,6 +286,17 @@ def test_regex_never_matches_malformed_origin(srv):
               "https://EVIL.example.org", "https://a.example.org:443",
               "https://evil.net/" + "a" * 600 + ".example.org"]:
         _check_refused(srv, "/regexloose/x", o)
+
+
+def test_regex_verbs_cannot_shorten_the_match(srv):
+    # (*ACCEPT) ends a match early; PCRE2 10.42's JIT then reports the
+    # last bytes of a longer origin as a match of "...(*ACCEPT)" (found by
+    # test/fuzz). Only a match of the whole origin counts.
+    _check_granted(srv, "/regexverb/x", "https://a.example.org")
+    for o in ["https://a.example.org.evil.net", "https://a.example.orgx",
+              "https://a.example.org:8443", "https://abcd.example.com",
+              "https://abc"]:
+        _check_refused(srv, "/regexverb/x", o)
 
 
 # ---- IP literals ------------------------------------------------------------

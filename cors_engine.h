@@ -162,10 +162,10 @@ typedef struct {
     cors_names_t *methods;
     cors_names_t *allow_headers;
     cors_names_t *expose_headers;
-    /* Set once when a merge meets "*" from a parent with credentials from
-     * a child, so that the warning is logged once per scope and process.
-     * It belongs to the scope that created it and is written atomically. */
-    volatile apr_uint32_t *warned;
+    int websocket; /* CORSWebSocketOrigin */
+    /* "file:line" of the CORSAllowCredentials directive, named where a
+     * merge meets '*' with it. */
+    const char *credentials_where;
 } cors_policy_t;
 
 cors_policy_t *cors_policy_make(apr_pool_t *p);
@@ -227,31 +227,6 @@ void cors_decide(const cors_policy_t *pol, const cors_request_t *req,
 
 /* The name of a verdict, as logged and as the request note "cors". */
 const char *cors_verdict_name(cors_verdict_t v);
-
-/* ------------------------------------------------------------------ */
-/* Response headers                                                    */
-/* ------------------------------------------------------------------ */
-
-/* Removes every Access-Control-* field from a table. */
-void cors_strip_access_control(apr_table_t *t);
-
-/* Merges comma-separated tokens into the Vary field of primary (where the
- * response's Vary fields are, other holding the rest), adding only those
- * that neither table's Vary names already, and none when Vary is "*". */
-void cors_vary_merge(apr_table_t *primary, apr_table_t *other,
-                     const char *tokens);
-
-/* The names of the fields in a and b that a page could not read without
- * Access-Control-Expose-Headers (not safelisted, not Set-Cookie, not
- * Access-Control-*), each once, joined with ", ", or NULL when none. */
-const char *cors_expose_list(apr_pool_t *p, const apr_table_t *a,
-                             const apr_table_t *b);
-
-/* Applies a decision to a response's two header tables: removes any
- * Access-Control-* field a handler or backend set, adds the decision's
- * fields to headers, merges Vary. */
-void cors_apply(apr_pool_t *p, const cors_decision_t *d, apr_table_t *headers,
-                apr_table_t *err_headers);
 
 /* ------------------------------------------------------------------ */
 /* Byte classes (cors_chars.c), shared by the engine's parsers         */

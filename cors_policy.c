@@ -16,7 +16,7 @@ cors_policy_t *cors_policy_make(apr_pool_t *p)
     pol->credentials = CORS_UNSET;
     pol->private_network = CORS_UNSET;
     pol->max_age = CORS_UNSET;
-    pol->warned = apr_pcalloc(p, sizeof(*pol->warned));
+    pol->websocket = CORS_UNSET;
     return pol;
 }
 
@@ -37,7 +37,8 @@ cors_policy_t *cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
     INHERIT(methods, NULL);
     INHERIT(allow_headers, NULL);
     INHERIT(expose_headers, NULL);
-    pol->warned = add->warned;
+    INHERIT(websocket, CORS_UNSET);
+    INHERIT(credentials_where, NULL);
     return pol;
 }
 

@@ -11,8 +11,6 @@
 #ifndef MOD_CORS_H
 #define MOD_CORS_H
 
-#include "cors_engine.h"
-
 #define CORS_NOTE "cors"
 #define CORS_ENV "CORS_VERDICT"
 

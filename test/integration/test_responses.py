@@ -1,7 +1,10 @@
 """Every kind of response in a policy scope carries the CORS answer: errors
 (404, 403, 413, 500, ErrorDocument), 304, redirects, CGI and proxied
 backends that do their own CORS, mod_headers; outside a policy scope nothing
-changes.  Internal redirects keep the policy of the request the client sent.
+changes.  After an internal redirect (ErrorDocument, mod_rewrite, a CGI
+local redirect) the configuration of the content that is served decides: the
+target's policy, or its absence.  An error httpd generates itself stays under
+the request's policy.
 """
 
 import pytest
@@ -37,8 +40,11 @@ RewriteRule "^/api/rw302$" "/api/s/data.txt" [R=302,L]
 <Location /api/small>
     LimitRequestBody 10
 </Location>
+# what an administrator writes so that pages can read error documents: a
+# policy on the error documents' location
 <Location /errdocs>
-    CORSEngine Off
+    CORSAllowOrigin https://app.example.com
+    CORSAllowCredentials On
 </Location>
 <Location /otherpolicy>
     CORSAllowOrigin https://other.example.com
@@ -54,6 +60,7 @@ RewriteRule "^/api/rw302$" "/api/s/data.txt" [R=302,L]
 </Location>
 <Location /hdr>
     CORSAllowOrigin https://app.example.com
+    ErrorDocument 404 default
     Header always set Access-Control-Allow-Origin "*"
     Header always set Access-Control-Allow-Credentials "true"
     Header set Access-Control-Expose-Headers "X-Secret"
@@ -95,6 +102,7 @@ RewriteRule "^/api/rw302$" "/api/s/data.txt" [R=302,L]
 </Location>
 <Location /exposeerr>
     CORSAllowOrigin https://app.example.com
+    ErrorDocument 404 default
     CORSExposeHeaders X-One
 </Location>
 
@@ -141,11 +149,12 @@ def only_acao(r):
 
 # ---- error responses --------------------------------------------------------
 
-def test_404_with_error_document_in_policy_off_scope(srv):
+def test_404_error_document_under_its_own_policy(srv):
+    # /errdocs allows APP with credentials; /api allows it without
     r = srv.get("/api/missing.txt", APP)
     assert r.status == 404
     assert r.body == b"error document\n"
-    granted(r, APP)
+    granted(r, APP, credentials=True)
 
 
 def test_404_disallowed_origin(srv):
@@ -191,26 +200,28 @@ def test_error_document_string(srv):
     granted(r, APP)
 
 
-def test_error_document_in_other_policy_uses_clients_request_policy(srv):
+def test_error_document_in_other_policy_not_granted_by_request_policy(srv):
+    # the request's scope allows APP, the error page's scope does not
     r = srv.get("/api/ed-other/missing", APP)
     assert r.status == 404
     assert r.body == b"other policy's error page\n"
-    granted(r, APP)
-
-
-def test_error_document_in_other_policy_not_granted_to_its_origin(srv):
-    # the error page's scope allows OTHER, the request's scope does not
-    r = srv.get("/api/ed-other/missing", OTHER)
-    assert r.status == 404
     not_granted(r)
 
 
-def test_error_document_cgi_with_own_cors_headers(srv):
+def test_error_document_in_other_policy_uses_its_own_policy(srv):
+    r = srv.get("/api/ed-other/missing", OTHER)
+    assert r.status == 404
+    granted(r, OTHER)
+
+
+def test_error_document_cgi_outside_policy_untouched(srv):
+    # the error document has no policy: its own fields go out as it sent them
     r = srv.get("/api/ed-cgi/missing", APP)
     assert r.status == 404
     assert r.body == b"backend body\n"
-    granted(r, APP)
-    only_acao(r)
+    assert r.header_all(ACAO) == ["*"]
+    assert r.header_all(ACAC) == ["true"]
+    assert "origin" not in r.vary()
 
 
 # ---- 304 --------------------------------------------------------------------
@@ -393,16 +404,16 @@ def test_mod_headers_outside_policy_untouched(srv):
 
 # ---- internal redirects (mod_rewrite in directory context) ------------------
 
-def test_rewrite_internal_redirect_keeps_original_policy(srv):
+def test_rewrite_internal_redirect_request_policy_not_used(srv):
     r = srv.get("/rwdir/x", APP)
     assert r.status == 200 and r.body == b"static data\n"
-    granted(r, APP)
+    not_granted(r)
 
 
-def test_rewrite_internal_redirect_target_policy_not_used(srv):
+def test_rewrite_internal_redirect_uses_target_policy(srv):
     r = srv.get("/rwdir/x", OTHER)
     assert r.status == 200
-    not_granted(r)
+    granted(r, OTHER)
 
 
 def test_rewrite_internal_redirect_from_no_policy_uses_target_policy(srv):
@@ -411,29 +422,26 @@ def test_rewrite_internal_redirect_from_no_policy_uses_target_policy(srv):
     granted(r, OTHER)
 
 
-def test_rewrite_internal_redirect_to_cgi_without_policy(srv):
+@pytest.mark.parametrize("origin", [APP, EVIL])
+def test_rewrite_internal_redirect_to_cgi_without_policy(srv, origin):
     # the target scope has no policy and the CGI sends its own CORS headers:
-    # the client's request has a policy, so ours replace them
-    r = srv.get("/rwcgi/x", APP)
+    # they go out untouched, whatever the client's request's scope allows
+    r = srv.get("/rwcgi/x", origin)
     assert r.status == 200 and r.body == b"backend body\n"
-    granted(r, APP)
-    only_acao(r)
-
-
-def test_rewrite_internal_redirect_to_cgi_disallowed(srv):
-    r = srv.get("/rwcgi/x", EVIL)
-    assert r.status == 200
-    not_granted(r)
+    assert r.header_all(ACAO) == ["*"]
+    assert "origin" not in r.vary()
 
 
 # ---- more backends and header sources ---------------------------------------
 
 def test_proxy_error_override_error_document(srv):
+    # the error document's own policy, none of the backend's fields
     r = srv.get("/proxyeo/status/404", APP)
     assert r.status == 404
     assert r.body == b"error document\n"
-    granted(r, APP)
-    only_acao(r)
+    granted(r, APP, credentials=True)
+    assert sorted(k.lower() for k, _ in r.ac_headers()) == [
+        "access-control-allow-credentials", "access-control-allow-origin"]
 
 
 def test_proxy_repeated_backend_fields(srv):
@@ -532,10 +540,11 @@ def test_mod_dir_trailing_slash_redirect(srv):
     granted(r, APP)
 
 
-def test_cgi_local_redirect_keeps_policy(srv):
+def test_cgi_local_redirect_uses_target_configuration(srv):
+    # the CGI redirects to /noc, which has no policy
     r = srv.get("/api/cgi/localredir", APP)
     assert r.status == 200 and r.body == b"static data\n", r
-    granted(r, APP)
+    assert r.ac_headers() == [] and "origin" not in r.vary(), r
 
 
 def test_cgi_client_redirect(srv):

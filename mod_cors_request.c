@@ -1,0 +1,494 @@
+/*
+ * mod_cors_request.c: the request path of mod_cors.
+ *
+ * A request in a scope with a policy is decided once, by the engine, and
+ * the decision is kept with the request (its state).  The configuration
+ * that decides is the one of the content that is served: after an
+ * internal redirect (ErrorDocument, mod_rewrite, mod_dir) the target's own
+ * configuration applies, never that of the URL the client asked for, so a
+ * scope never grants on content it does not configure.  An error httpd
+ * generates for the request itself stays under the request's policy.
+ *
+ *   access_checker_ex  answers an allowed preflight without a body (204)
+ *                      in the very hook that lets it skip authn/authz, so
+ *                      that nothing else - type checker, fixups, handler,
+ *                      ErrorDocument, backend - ever runs for it.
+ *   fixups             answers the other preflights: refused (bare 403,
+ *                      after normal access control), or allowed after
+ *                      access control (one that carries a body, which no
+ *                      browser sends, or one admitted by 'Satisfy Any');
+ *                      refuses WebSocket upgrades from disallowed origins
+ *                      where CORSWebSocketOrigin is On.
+ *   insert_filter,     add the CORS filter where a policy applies.
+ *   insert_error_filter
+ *   CORS filter        once, on the first brigade: removes Access-Control-*
+ *                      fields anyone else set, adds the decision's, merges
+ *                      Vary.  It is a content-set filter placed after
+ *                      mod_headers' and before mod_cache's CACHE_SAVE, so
+ *                      that what the cache stores is what mod_cors sends.
+ */
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+
+#include "apr_atomic.h"
+#include "apr_hash.h"
+#include "apr_strings.h"
+
+#include "mod_cors_private.h"
+
+APLOG_USE_MODULE(cors);
+
+ap_filter_rec_t *cors_filter_handle;
+
+/* What the module knows of one request.  Kept in the request's config
+ * vector; a request that httpd re-points to another configuration
+ * (ap_internal_fast_redirect: mod_dir, mod_negotiation) is decided again
+ * under the new one. */
+typedef struct {
+    const void *per_dir; /* the configuration decided under */
+    const cors_policy_t *policy;
+    cors_decision_t decision;
+    int answered; /* the preflight answer is the module's own */
+} cors_state_t;
+
+/* Shared states, so that a request in a scope without a policy, or without
+ * Origin under a policy that lists origins, allocates nothing.  Their
+ * per_dir is NULL: they are cheap to find again and never written. */
+static const cors_state_t no_policy;
+static const cors_state_t not_cors = {
+    .decision = {.verdict = CORS_NOT_CORS, .vary = "Origin"}};
+
+/* An allowed preflight that something else answered (mod_alias' Redirect,
+ * a mod_rewrite [R] rule, an error while reading it): browsers fail a
+ * preflight whose answer is not 2xx, so the verdict is a refusal and no
+ * Access-Control-* field goes out. */
+static const cors_decision_t answered_elsewhere = {
+    .verdict = CORS_PREFLIGHT_REFUSED,
+    .reason = "answered by someone else",
+    .vary = CORS_VARY_PREFLIGHT};
+
+/* ------------------------------------------------------------------ */
+/* Publishing the verdict                                              */
+/* ------------------------------------------------------------------ */
+
+/* A request's value, cut and escaped before it reaches the log. */
+static const char *loggable(apr_pool_t *p, const char *s, apr_size_t len)
+{
+    return ap_escape_logitem(p, apr_pstrmemdup(p, s, len > 200 ? 200 : len));
+}
+
+/* The verdict of the response that goes out: the request note (for
+ * mod_log_config), the environment, and one debug line. */
+static void publish(request_rec *r, const cors_decision_t *d)
+{
+    const char *name = cors_verdict_name(d->verdict);
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+    const char *detail = "";
+
+    if (!origin) {
+        return;
+    }
+    apr_table_setn(r->notes, CORS_NOTE, name);
+    apr_table_setn(r->subprocess_env, CORS_ENV, name);
+    if (!APLOGrdebug(r)) {
+        return;
+    }
+    if ((d->verdict == CORS_DISALLOWED ||
+         d->verdict == CORS_PREFLIGHT_REFUSED) &&
+        d->detail && d->detail != origin) {
+        detail = apr_pstrcat(r->pool, ": ",
+                             loggable(r->pool, d->detail, d->detail_len), NULL);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  APLOGNO(99001) "%s %s %s: origin '%s': %s%s",
+                  loggable(r->pool, r->method, strlen(r->method)),
+                  loggable(r->pool, r->uri, strlen(r->uri)), name,
+                  loggable(r->pool, origin, strlen(origin)),
+                  d->reason ? d->reason : "", detail);
+}
+
+/*
+ * Where '*' meets CORSAllowCredentials On through merging, the warning is
+ * logged once per process and CORSAllowCredentials directive.  .htaccess
+ * is read on every request, so "once per scope" would be once per request
+ * and any client could fill the error log.  A fixed table of atomic slots
+ * holds the hashes of the directives already reported; when it is full,
+ * nothing more is logged.
+ */
+#define REPORTED_SLOTS 64
+static volatile apr_uint32_t reported[REPORTED_SLOTS];
+
+static int first_report(const char *where)
+{
+    apr_ssize_t len = APR_HASH_KEY_STRING;
+    apr_uint32_t h = (apr_uint32_t)apr_hashfunc_default(where, &len) | 1;
+    int i;
+    for (i = 0; i < REPORTED_SLOTS; i++) {
+        apr_uint32_t seen =
+            apr_atomic_cas32(&reported[(h + i) % REPORTED_SLOTS], h, 0);
+        if (seen == 0 || seen == h) {
+            return seen == 0;
+        }
+    }
+    return 0;
+}
+
+static void warn_credentials_conflict(request_rec *r, const cors_policy_t *pol)
+{
+    const char *where =
+        pol->credentials_where ? pol->credentials_where : "the configuration";
+    if (first_report(where)) {
+        ap_log_rerror(
+            APLOG_MARK, APLOG_WARNING, 0, r,
+            APLOGNO(
+                99002) "CORSAllowOrigin * meets CORSAllowCredentials On (%s) "
+                       "through merging: answering '*' without credentials; "
+                       "list the origins where credentials are wanted "
+                       "(logged once per process)",
+            where);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The state of a request                                              */
+/* ------------------------------------------------------------------ */
+
+static cors_state_t *decide(request_rec *r, const cors_policy_t *pol,
+                            const char *origin)
+{
+    cors_state_t *st = apr_pcalloc(r->pool, sizeof(*st));
+    cors_request_t req = {r->method, origin, NULL, NULL, NULL};
+
+    st->per_dir = r->per_dir_config;
+    st->policy = pol;
+    if (origin && r->method_number == M_OPTIONS) {
+        req.request_method =
+            apr_table_get(r->headers_in, "Access-Control-Request-Method");
+        if (req.request_method) {
+            req.request_headers =
+                apr_table_get(r->headers_in, "Access-Control-Request-Headers");
+            req.request_private_network = apr_table_get(
+                r->headers_in, "Access-Control-Request-Private-Network");
+        }
+    }
+    cors_decide(pol, &req, r->pool, &st->decision);
+    if (cors_policy_credentials_conflict(pol)) {
+        warn_credentials_conflict(r, pol);
+    }
+    if (origin) {
+        /* For the handler (CGI, SSI, mod_rewrite); the note and the log
+         * line wait for the response, which an internal redirect may hand
+         * to another configuration. */
+        apr_table_setn(r->subprocess_env, CORS_ENV,
+                       cors_verdict_name(st->decision.verdict));
+    }
+    return st;
+}
+
+/* The state of r, decided under its current configuration; NULL where no
+ * policy applies.  Subrequests send no response of their own. */
+static cors_state_t *state_of(request_rec *r)
+{
+    cors_state_t *st = ap_get_module_config(r->request_config, &cors_module);
+    const cors_policy_t *pol;
+    const char *origin;
+
+    if (r->main) {
+        return NULL;
+    }
+    if (st && st->per_dir == r->per_dir_config) {
+        return st;
+    }
+    pol = ap_get_module_config(r->per_dir_config, &cors_module);
+    if (!cors_policy_active(pol)) {
+        st = (cors_state_t *)&no_policy;
+    } else if (!(origin = apr_table_get(r->headers_in, "Origin")) &&
+               !cors_origins_any(pol->origins)) {
+        st = (cors_state_t *)&not_cors;
+    } else {
+        st = decide(r, pol, origin);
+    }
+    ap_set_module_config(r->request_config, &cors_module, st);
+    return st == &no_policy ? NULL : st;
+}
+
+/* Whether r was seen by the per-directory phases (any state, even "no
+ * policy", was kept for it). */
+static int seen(const request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &cors_module) != NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Preflights and WebSocket handshakes                                 */
+/* ------------------------------------------------------------------ */
+
+/* Browsers never send a body with a preflight; a request that announces
+ * one is not given the authentication bypass. */
+static int has_body(const request_rec *r)
+{
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    return apr_table_get(r->headers_in, "Transfer-Encoding") != NULL ||
+           (cl && strcmp(cl, "0"));
+}
+
+/*
+ * The module's answer to a preflight: 204 when allowed, a bare 403 when
+ * refused.  No handler runs.  The 204 is a success response, so the
+ * insert_filter hooks run as they would before a handler (mod_headers'
+ * "Header set" and "Header always"); the 403 goes through httpd's error
+ * path with an empty custom body, so insert_error_filter hooks run
+ * ("Header always") and no ErrorDocument is fetched for a reader that
+ * never sees it.
+ */
+static int answer_preflight(request_rec *r, cors_state_t *st)
+{
+    /* Consume a body so the connection stays in step; when it cannot be
+     * read, httpd has answered (413, 400): that is the one response. */
+    int rc = ap_discard_request_body(r);
+    if (rc != OK) {
+        return rc;
+    }
+    st->answered = 1;
+    if (st->decision.verdict == CORS_PREFLIGHT_ALLOWED) {
+        r->status = HTTP_NO_CONTENT;
+        ap_run_insert_filter(r);
+        return DONE;
+    }
+    ap_custom_response(r, HTTP_FORBIDDEN, "");
+    return HTTP_FORBIDDEN;
+}
+
+int cors_check_access(request_rec *r)
+{
+    cors_state_t *st;
+    if (r->method_number != M_OPTIONS) {
+        return DECLINED;
+    }
+    st = state_of(r);
+    if (!st || st->decision.verdict != CORS_PREFLIGHT_ALLOWED || has_body(r)) {
+        return DECLINED;
+    }
+    return answer_preflight(r, st);
+}
+
+static int is_websocket_upgrade(request_rec *r)
+{
+    const char *upgrade = apr_table_get(r->headers_in, "Upgrade");
+    return upgrade && ap_find_token(r->pool, upgrade, "websocket");
+}
+
+int cors_fixups(request_rec *r)
+{
+    cors_state_t *st = state_of(r);
+    if (!st) {
+        return DECLINED;
+    }
+    switch (st->decision.verdict) {
+    case CORS_PREFLIGHT_ALLOWED:
+    case CORS_PREFLIGHT_REFUSED:
+        return answer_preflight(r, st);
+    case CORS_DISALLOWED:
+        /* Browsers apply no CORS to WebSocket handshakes: the Origin check
+         * is the only defence against cross-site WebSocket hijacking, and
+         * it must come before any backend is contacted. */
+        if (st->policy->websocket == CORS_ON && is_websocket_upgrade(r)) {
+            ap_log_rerror(
+                APLOG_MARK, APLOG_DEBUG, 0, r,
+                APLOGNO(99003) "WebSocket upgrade refused: origin not allowed");
+            return HTTP_FORBIDDEN;
+        }
+        return DECLINED;
+    default:
+        return DECLINED;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The response                                                        */
+/* ------------------------------------------------------------------ */
+
+void cors_insert_filter(request_rec *r)
+{
+    /* A request the per-directory phases never saw is served by a quick
+     * handler: mod_cache's stored response passed this filter when it was
+     * stored, under the right configuration, and goes out as stored. */
+    if (seen(r) && state_of(r)) {
+        ap_add_output_filter_handle(cors_filter_handle, NULL, r, r->connection);
+    }
+}
+
+void cors_insert_error_filter(request_rec *r)
+{
+    /* Errors may end a request before fixups (authentication, a bad
+     * body): decide then.  A 304 nobody decided on is mod_cache's quick
+     * handler revalidating a stored response: it goes out as stored. */
+    if (r->status == HTTP_NOT_MODIFIED && !seen(r)) {
+        return;
+    }
+    if (state_of(r)) {
+        ap_add_output_filter_handle(cors_filter_handle, NULL, r, r->connection);
+    }
+}
+
+static int is_access_control(const char *name)
+{
+    return (name[0] == 'A' || name[0] == 'a') &&
+           !ap_cstr_casecmpn(name, "Access-Control-", 15);
+}
+
+/* Removes every Access-Control-* field: where the module has a policy it
+ * is the single authority over them. */
+static void strip_access_control(apr_table_t *t)
+{
+    const apr_array_header_t *arr = apr_table_elts(t);
+    int i = 0;
+    while (i < arr->nelts) {
+        const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+        if (e[i].key && is_access_control(e[i].key)) {
+            /* Removes every field of that name; the table shrinks, so the
+             * same index is looked at again. */
+            apr_table_unset(t, e[i].key);
+            continue;
+        }
+        i++;
+    }
+}
+
+static int vary_star(void *found, const char *key, const char *value)
+{
+    (void)key;
+    if (value && strchr(value, '*')) {
+        *(int *)found = 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* Whether the response already varies on everything ("Vary: *"). */
+static int varies_on_everything(request_rec *r)
+{
+    int found = 0;
+    apr_table_do(vary_star, &found, r->headers_out, "Vary", NULL);
+    if (!found) {
+        apr_table_do(vary_star, &found, r->err_headers_out, "Vary", NULL);
+    }
+    return found;
+}
+
+/* Longest Access-Control-Expose-Headers value built from a response's
+ * fields ('*' with credentials): a backend may send thousands. */
+#define EXPOSE_MAX 4096
+
+typedef struct {
+    apr_pool_t *p;
+    apr_hash_t *seen; /* lower-cased names already listed */
+    apr_array_header_t *names;
+    apr_size_t len;
+} expose_ctx;
+
+/* Response fields a page can always read, or never. */
+static int never_listed(const char *name)
+{
+    static const char *const names[] = {
+        /* CORS-safelisted response-header names */
+        "Cache-Control", "Content-Language", "Content-Length", "Content-Type",
+        "Expires", "Last-Modified", "Pragma",
+        /* forbidden response-header names */
+        "Set-Cookie", "Set-Cookie2",
+        /* hop-by-hop fields, not part of what a page sees */
+        "Connection", "Keep-Alive", "Transfer-Encoding", "TE", "Trailer",
+        "Upgrade", NULL};
+    int i;
+    if (is_access_control(name)) {
+        return 1;
+    }
+    for (i = 0; names[i]; i++) {
+        if (!ap_cstr_casecmp(name, names[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int expose_one(void *vctx, const char *key, const char *value)
+{
+    expose_ctx *ctx = vctx;
+    apr_size_t len;
+    char *lower;
+    (void)value;
+    if (!key || never_listed(key)) {
+        return 1;
+    }
+    len = strlen(key);
+    lower = apr_pstrmemdup(ctx->p, key, len);
+    ap_str_tolower(lower);
+    if (apr_hash_get(ctx->seen, lower, (apr_ssize_t)len)) {
+        return 1;
+    }
+    if (ctx->len + len + 1 > EXPOSE_MAX) {
+        return 0; /* full: the rest stays unreadable */
+    }
+    apr_hash_set(ctx->seen, lower, (apr_ssize_t)len, lower);
+    APR_ARRAY_PUSH(ctx->names, const char *) = key;
+    ctx->len += len + 1;
+    return 1;
+}
+
+/* The names of the response's fields a page could not read without
+ * Access-Control-Expose-Headers, each once, or NULL. */
+static const char *expose_list(request_rec *r)
+{
+    expose_ctx ctx = {r->pool, apr_hash_make(r->pool),
+                      apr_array_make(r->pool, 8, sizeof(const char *)), 0};
+    if (apr_table_do(expose_one, &ctx, r->headers_out, NULL)) {
+        apr_table_do(expose_one, &ctx, r->err_headers_out, NULL);
+    }
+    return ctx.names->nelts ? apr_array_pstrcat(r->pool, ctx.names, ',') : NULL;
+}
+
+static void set_if(apr_table_t *t, const char *name, const char *value)
+{
+    if (value) {
+        apr_table_setn(t, name, value);
+    }
+}
+
+static void write_fields(request_rec *r, const cors_decision_t *d)
+{
+    apr_table_t *h = r->headers_out;
+
+    strip_access_control(r->headers_out);
+    strip_access_control(r->err_headers_out);
+    set_if(h, "Access-Control-Allow-Origin", d->allow_origin);
+    set_if(h, "Access-Control-Allow-Credentials", d->allow_credentials);
+    set_if(h, "Access-Control-Allow-Methods", d->allow_methods);
+    set_if(h, "Access-Control-Allow-Headers", d->allow_headers);
+    set_if(h, "Access-Control-Max-Age", d->max_age);
+    set_if(h, "Access-Control-Allow-Private-Network", d->allow_private_network);
+    set_if(h, "Access-Control-Expose-Headers",
+           d->expose_from_response ? expose_list(r) : d->expose_headers);
+    /* httpd joins every Vary field and drops repeated tokens before it
+     * sends them (and mod_cache reads the first Vary of headers_out):
+     * merging into headers_out is all it takes. */
+    if (d->vary && !varies_on_everything(r)) {
+        apr_table_mergen(h, "Vary", d->vary);
+    }
+}
+
+apr_status_t cors_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    cors_state_t *st = ap_get_module_config(r->request_config, &cors_module);
+    const cors_decision_t *d = &st->decision;
+
+    if (d->verdict == CORS_PREFLIGHT_ALLOWED && !st->answered) {
+        d = &answered_elsewhere;
+    }
+    publish(r, d);
+    write_fields(r, d);
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}

@@ -138,7 +138,7 @@ function writeFile(p, content, mode) {
 
 function makeTree(dir, ports) {
   fs.chmodSync(dir, 0o755);
-  for (const d of ['conf', 'logs', 'run', 'www', 'www/pages', 'www/root', 'www/backend', 'www/root/errors']) {
+  for (const d of ['conf', 'logs', 'run', 'www', 'www/pages', 'www/root', 'www/backend', 'www/root/errors', 'www/root/plainerrors']) {
     fs.mkdirSync(path.join(dir, d), { recursive: true, mode: 0o755 });
   }
   fs.chmodSync(path.join(dir, 'run'), 0o777); // cgid socket, written by the child
@@ -147,6 +147,7 @@ function makeTree(dir, ports) {
     '<link rel="icon" href="data:,"></head><body>mod_cors browser test page</body></html>\n');
   writeFile(path.join(dir, 'www/backend/data.txt'), 'proxied-backend-body\n');
   writeFile(path.join(dir, 'www/root/errors/404.html'), 'custom-error-document-404\n');
+  writeFile(path.join(dir, 'www/root/plainerrors/404.html'), 'unconfigured-error-document-404\n');
   for (const s of SCOPES) {
     for (const [name, body] of Object.entries(CGI)) {
       writeFile(path.join(dir, 'www/root', s, name), body, 0o755);
@@ -255,6 +256,13 @@ CustomLog "${dir}/logs/access.log" cors
     Redirect 302 /api/moved-out http://127.0.0.1:${A}/nocors/echo.cgi
     Redirect 302 /api/moved-x http://localhost:${A}/api/echo.cgi
 
+    # Error documents are content too: their own policy decides who reads them.
+    <Location /errors>
+        CORSAllowOrigin ${allowed}
+    </Location>
+    <Location /api/plainerr>
+        ErrorDocument 404 /plainerrors/404.html
+    </Location>
     <Location /api>
         CORSAllowOrigin ${allowed}
         CORSAllowMethods GET HEAD POST PUT PATCH
@@ -480,7 +488,10 @@ const CASES = [
   // --- errors and redirects
   { id: 'error-404-errordocument', page: 'allowed', req: { path: '/api/missing.txt' },
     expect: { status: 404, body: ['custom-error-document-404'] },
-    module: ['GET allowed 404'], why: 'ErrorDocument outside the scope: the policy of the client\'s request' },
+    module: ['GET allowed 404'], why: 'the ErrorDocument\'s own location has a policy that allows the page' },
+  { id: 'error-404-errordocument-unconfigured', page: 'allowed', req: { path: '/api/plainerr/missing.txt' },
+    expect: 'blocked', module: ['GET - 404'],
+    why: 'the ErrorDocument\'s location has no policy: the API\'s policy does not reach it' },
   { id: 'error-500-cgi', page: 'allowed', req: { path: '/api/status.cgi', query: 'code=500' },
     expect: { status: 500, body: ['status-from-cgi=500'], headers: EXPOSE },
     module: ['GET allowed 500'], why: '5xx from the backend' },

@@ -9,14 +9,18 @@
 
 #define DEFAULT_METHODS "GET, HEAD, POST"
 
+/* A scope that sets nothing; copied byte for byte (padding included), so
+ * that a merge can tell such a scope with one memcmp. */
+static const cors_policy_t unset = {.engine = CORS_UNSET,
+                                    .credentials = CORS_UNSET,
+                                    .private_network = CORS_UNSET,
+                                    .max_age = CORS_UNSET,
+                                    .websocket = CORS_UNSET};
+
 cors_policy_t *cors_policy_make(apr_pool_t *p)
 {
-    cors_policy_t *pol = apr_pcalloc(p, sizeof(*pol));
-    pol->engine = CORS_UNSET;
-    pol->credentials = CORS_UNSET;
-    pol->private_network = CORS_UNSET;
-    pol->max_age = CORS_UNSET;
-    pol->websocket = CORS_UNSET;
+    cors_policy_t *pol = apr_palloc(p, sizeof(*pol));
+    memcpy(pol, &unset, sizeof(*pol));
     return pol;
 }
 
@@ -26,7 +30,18 @@ cors_policy_t *cors_policy_make(apr_pool_t *p)
 cors_policy_t *cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
                                  const cors_policy_t *add)
 {
-    cors_policy_t *pol = apr_palloc(p, sizeof(*pol));
+    cors_policy_t *pol;
+
+    /* httpd merges per request for every section that applies, most of
+     * which say nothing about CORS: compiled parts are immutable, so the
+     * other side serves as it is. */
+    if (!memcmp(add, &unset, sizeof(unset))) {
+        return (cors_policy_t *)base;
+    }
+    if (!memcmp(base, &unset, sizeof(unset))) {
+        return (cors_policy_t *)add;
+    }
+    pol = apr_palloc(p, sizeof(*pol));
     INHERIT(engine, CORS_UNSET);
     INHERIT(credentials, CORS_UNSET);
     INHERIT(private_network, CORS_UNSET);

@@ -49,6 +49,7 @@ ap_filter_rec_t *cors_filter_handle;
 typedef struct {
     const void *per_dir; /* the configuration decided under */
     const cors_policy_t *policy;
+    const char *origin; /* the request's Origin, or NULL */
     cors_decision_t decision;
     int answered; /* the preflight answer is the module's own */
 } cors_state_t;
@@ -79,19 +80,22 @@ static const char *loggable(apr_pool_t *p, const char *s, apr_size_t len)
     return ap_escape_logitem(p, apr_pstrmemdup(p, s, len > 200 ? 200 : len));
 }
 
-/* The verdict of the response that goes out: the request note (for
- * mod_log_config), the environment, and one debug line. */
-static void publish(request_rec *r, const cors_decision_t *d)
+/* The verdict of the response that goes out, for a request with Origin:
+ * the request note (for mod_log_config) and one debug line.  The
+ * environment variable was set when the request was decided, for the
+ * handler (CGI, SSI, mod_rewrite), and is set again only when the verdict
+ * changed since. */
+static void publish(request_rec *r, const cors_state_t *st,
+                    const cors_decision_t *d)
 {
     const char *name = cors_verdict_name(d->verdict);
-    const char *origin = apr_table_get(r->headers_in, "Origin");
+    const char *origin = st->origin;
     const char *detail = "";
 
-    if (!origin) {
-        return;
-    }
     apr_table_setn(r->notes, CORS_NOTE, name);
-    apr_table_setn(r->subprocess_env, CORS_ENV, name);
+    if (d != &st->decision) {
+        apr_table_setn(r->subprocess_env, CORS_ENV, name);
+    }
     if (!APLOGrdebug(r)) {
         return;
     }
@@ -163,6 +167,7 @@ static cors_state_t *decide(request_rec *r, const cors_policy_t *pol,
 
     st->per_dir = r->per_dir_config;
     st->policy = pol;
+    st->origin = origin;
     if (origin && r->method_number == M_OPTIONS) {
         req.request_method =
             apr_table_get(r->headers_in, "Access-Control-Request-Method");
@@ -180,7 +185,7 @@ static cors_state_t *decide(request_rec *r, const cors_policy_t *pol,
     if (origin) {
         /* For the handler (CGI, SSI, mod_rewrite); the note and the log
          * line wait for the response, which an internal redirect may hand
-         * to another configuration. */
+         * to another request and configuration. */
         apr_table_setn(r->subprocess_env, CORS_ENV,
                        cors_verdict_name(st->decision.verdict));
     }
@@ -371,8 +376,11 @@ static int vary_star(void *found, const char *key, const char *value)
 static int varies_on_everything(request_rec *r)
 {
     int found = 0;
-    apr_table_do(vary_star, &found, r->headers_out, "Vary", NULL);
-    if (!found) {
+    /* Most responses have no Vary at all: two look-ups tell. */
+    if (apr_table_get(r->headers_out, "Vary")) {
+        apr_table_do(vary_star, &found, r->headers_out, "Vary", NULL);
+    }
+    if (!found && apr_table_get(r->err_headers_out, "Vary")) {
         apr_table_do(vary_star, &found, r->err_headers_out, "Vary", NULL);
     }
     return found;
@@ -461,7 +469,9 @@ static void write_fields(request_rec *r, const cors_decision_t *d)
     apr_table_t *h = r->headers_out;
 
     strip_access_control(r->headers_out);
-    strip_access_control(r->err_headers_out);
+    if (!apr_is_empty_table(r->err_headers_out)) {
+        strip_access_control(r->err_headers_out);
+    }
     set_if(h, "Access-Control-Allow-Origin", d->allow_origin);
     set_if(h, "Access-Control-Allow-Credentials", d->allow_credentials);
     set_if(h, "Access-Control-Allow-Methods", d->allow_methods);
@@ -487,7 +497,9 @@ apr_status_t cors_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     if (d->verdict == CORS_PREFLIGHT_ALLOWED && !st->answered) {
         d = &answered_elsewhere;
     }
-    publish(r, d);
+    if (st->origin) {
+        publish(r, st, d);
+    }
     write_fields(r, d);
     ap_remove_output_filter(f);
     return ap_pass_brigade(f->next, bb);

@@ -52,6 +52,10 @@ typedef struct {
     const char *origin; /* the request's Origin, or NULL */
     cors_decision_t decision;
     int answered; /* the preflight answer is the module's own */
+    /* A preflight's body must not be read before access control: the
+     * connection's keep-alive state, saved while it is set to close. */
+    int body_held;
+    ap_conn_keepalive_e keepalive;
 } cors_state_t;
 
 /* Shared states, so that a request in a scope without a policy, or without
@@ -159,6 +163,17 @@ static void warn_credentials_conflict(request_rec *r, const cors_policy_t *pol)
 /* The state of a request                                              */
 /* ------------------------------------------------------------------ */
 
+/* Whether r is an ErrorDocument answering a preflight: httpd turns the
+ * redirect into a GET, and says what the method was in
+ * REDIRECT_REQUEST_METHOD.  The browser still reads the answer as the
+ * preflight's, and only the module's own answer allows a preflight. */
+static int answers_a_preflight(request_rec *r)
+{
+    const char *m = apr_table_get(r->subprocess_env, "REDIRECT_REQUEST_METHOD");
+    return r->method_number != M_OPTIONS && m && !strcmp(m, "OPTIONS") &&
+           apr_table_get(r->headers_in, "Access-Control-Request-Method");
+}
+
 static cors_state_t *decide(request_rec *r, const cors_policy_t *pol,
                             const char *origin)
 {
@@ -178,7 +193,11 @@ static cors_state_t *decide(request_rec *r, const cors_policy_t *pol,
                 r->headers_in, "Access-Control-Request-Private-Network");
         }
     }
-    cors_decide(pol, &req, r->pool, &st->decision);
+    if (origin && r->prev && answers_a_preflight(r)) {
+        st->decision = answered_elsewhere;
+    } else {
+        cors_decide(pol, &req, r->pool, &st->decision);
+    }
     if (cors_policy_credentials_conflict(pol)) {
         warn_credentials_conflict(r, pol);
     }
@@ -269,14 +288,25 @@ static int answer_preflight(request_rec *r, cors_state_t *st)
 int cors_check_access(request_rec *r)
 {
     cors_state_t *st;
-    if (r->method_number != M_OPTIONS) {
+    if (r->method_number != M_OPTIONS || !(st = state_of(r)) ||
+        (st->decision.verdict != CORS_PREFLIGHT_ALLOWED &&
+         st->decision.verdict != CORS_PREFLIGHT_REFUSED)) {
         return DECLINED;
     }
-    st = state_of(r);
-    if (!st || st->decision.verdict != CORS_PREFLIGHT_ALLOWED || has_body(r)) {
+    if (has_body(r)) {
+        /* No bypass.  Should access control refuse it, httpd would read
+         * the body before sending the error, and a body that fails (a bad
+         * chunk, LimitRequestBody, a timeout) would replace the 401: the
+         * connection is closed instead, which spares reading it.  Fixups
+         * restore keep-alive when access control let the request through. */
+        st->body_held = 1;
+        st->keepalive = r->connection->keepalive;
+        r->connection->keepalive = AP_CONN_CLOSE;
         return DECLINED;
     }
-    return answer_preflight(r, st);
+    return st->decision.verdict == CORS_PREFLIGHT_ALLOWED
+               ? answer_preflight(r, st)
+               : DECLINED;
 }
 
 static int is_websocket_upgrade(request_rec *r)
@@ -294,6 +324,9 @@ int cors_fixups(request_rec *r)
     switch (st->decision.verdict) {
     case CORS_PREFLIGHT_ALLOWED:
     case CORS_PREFLIGHT_REFUSED:
+        if (st->body_held) {
+            r->connection->keepalive = st->keepalive;
+        }
         return answer_preflight(r, st);
     case CORS_DISALLOWED:
         /* Browsers apply no CORS to WebSocket handshakes: the Origin check

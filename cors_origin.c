@@ -38,7 +38,7 @@ struct cors_origins {
     int any;
     int count;
     apr_hash_t *exact;           /* full serialized origin */
-    apr_array_header_t *schemes; /* cors_scheme_rules_t */
+    apr_hash_t *schemes;         /* scheme -> cors_scheme_rules_t */
     apr_array_header_t *regexes; /* cors_regex_t */
 };
 
@@ -190,7 +190,7 @@ cors_origins_t *cors_origins_make(apr_pool_t *p)
 {
     cors_origins_t *o = apr_pcalloc(p, sizeof(*o));
     o->exact = cors_hash_make(p);
-    o->schemes = apr_array_make(p, 2, sizeof(cors_scheme_rules_t));
+    o->schemes = cors_hash_make(p);
     o->regexes = apr_array_make(p, 1, sizeof(cors_regex_t));
     return o;
 }
@@ -205,17 +205,13 @@ int cors_origins_empty(const cors_origins_t *o)
     return o->count == 0;
 }
 
+/* The pattern rules of a scheme: a lookup, not a scan, so that neither
+ * building the rules nor matching a request grows with the number of
+ * schemes the configuration names. */
 static cors_scheme_rules_t *scheme_rules(const cors_origins_t *o,
                                          const char *scheme, apr_size_t len)
 {
-    int i;
-    cors_scheme_rules_t *r = (cors_scheme_rules_t *)o->schemes->elts;
-    for (i = 0; i < o->schemes->nelts; i++) {
-        if (r[i].scheme_len == len && !memcmp(r[i].scheme, scheme, len)) {
-            return &r[i];
-        }
-    }
-    return NULL;
+    return apr_hash_get(o->schemes, scheme, (apr_ssize_t)len);
 }
 
 static cors_scheme_rules_t *scheme_rules_add(cors_origins_t *o, apr_pool_t *p,
@@ -223,12 +219,13 @@ static cors_scheme_rules_t *scheme_rules_add(cors_origins_t *o, apr_pool_t *p,
 {
     cors_scheme_rules_t *r = scheme_rules(o, scheme, len);
     if (!r) {
-        r = apr_array_push(o->schemes);
+        r = apr_palloc(p, sizeof(*r));
         r->scheme = apr_pstrmemdup(p, scheme, len);
         r->scheme_len = len;
         r->subdomains = cors_hash_make(p);
         r->any_port = cors_hash_make(p);
         r->subdomains_any_port = cors_hash_make(p);
+        apr_hash_set(o->schemes, r->scheme, (apr_ssize_t)len, r);
     }
     return r;
 }
@@ -561,7 +558,7 @@ cors_origin_result_t cors_origins_match(const cors_origins_t *o,
     if (!parse_origin(origin, len, &parts)) {
         return CORS_ORIGIN_MALFORMED;
     }
-    if (o->schemes->nelts) {
+    if (apr_hash_count(o->schemes)) {
         const cors_scheme_rules_t *r =
             scheme_rules(o, origin, parts.scheme_len);
         if (r) {

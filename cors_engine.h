@@ -50,11 +50,14 @@ cors_origins_t *cors_origins_make(apr_pool_t *p);
 const char *cors_origins_add(cors_origins_t *o, apr_pool_t *p,
                              const char *value);
 
-/* Adds one CORSAllowOriginMatch regular expression, compiled (with JIT
- * where available) to match the whole Origin value.  Compiled code is
- * released by a cleanup on p.  Returns NULL or the reason. */
+/* Adds one CORSAllowOriginMatch regular expression, compiled to match the
+ * whole Origin value, with JIT where available when jit is non-zero (pass
+ * 0 where the regex is compiled for one request only, as in .htaccess:
+ * JIT compilation then costs more than it saves).  Compiled code is
+ * released by a cleanup on p.  Returns NULL or the reason (a regex that
+ * matches "null", or hits its match limit on it, is refused). */
 const char *cors_origins_add_regex(cors_origins_t *o, apr_pool_t *p,
-                                   const char *regex);
+                                   const char *regex, int jit);
 
 /* Whether the rules hold "*". */
 int cors_origins_any(const cors_origins_t *o);
@@ -64,7 +67,12 @@ int cors_origins_empty(const cors_origins_t *o);
 
 /* Matches a request's Origin value byte for byte.  scratch is used only
  * when a regular expression has to run.  *rule, when not NULL, receives a
- * static description of the kind of rule that matched (for the log). */
+ * static description of the kind of rule that matched (for the log), or
+ * NULL when none did; or CORS_RULE_REGEX_LIMIT (with CORS_ORIGIN_DENIED)
+ * when no rule matched and a regular expression gave up at its match
+ * limit: each run is bounded (a few tens of thousands of instructions),
+ * and one that would backtrack further grants nothing. */
+#define CORS_RULE_REGEX_LIMIT "regular expression hit its match limit"
 cors_origin_result_t cors_origins_match(const cors_origins_t *o,
                                         const char *origin, apr_pool_t *scratch,
                                         const char **rule);

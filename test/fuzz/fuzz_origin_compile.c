@@ -292,7 +292,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             PCRE2_SIZE off;
             pcre2_code *c;
             v++;
-            err = cors_origins_add_regex(o, p, v);
+            err = cors_origins_add_regex(o, p, v, 1);
             if (err) {
                 REF_CHECK(*err, "empty reason for refused regex");
                 continue;

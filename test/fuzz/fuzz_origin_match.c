@@ -305,7 +305,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         g_nref++;
     }
     for (i = 0; i < sizeof(k_regexes) / sizeof(*k_regexes); i++) {
-        err = cors_origins_add_regex(g_origins, g_pool, k_regexes[i].re);
+        err = cors_origins_add_regex(g_origins, g_pool, k_regexes[i].re, 1);
         REF_CHECK(!err, "setup: cors_origins_add_regex(\"%s\") refused: %s",
                   k_regexes[i].re, err);
         g_ref[g_nref].kind = REF_FUNC;

@@ -112,20 +112,41 @@ START_TEST(test_origin_config_invalid)
 }
 END_TEST
 
+/* Configuration values of CORSAllowOriginMatch and the reason a refused
+ * one gets (a part of it), the same with JIT (loop 1) and without (0). */
+static const char *const regex_values[][2] = {
+    {"^https://(a|b$", "does not compile"},
+    {".*", "null"},
+    {"n.ll|https://x\\.org", "null"},
+    {"(?i)NULL", "null"},
+    /* Backtracks past its match limit on "null": refused too. */
+    {"(*LIMIT_MATCH=1)n(u|l)*[^l]", "match limit"},
+    {"(n?u?l?)*(n?u?l?)*(n?u?l?)*(n?u?l?)*[^l]", "match limit"},
+    {"^https://(foo|bar)\\.example\\.org", NULL},
+    {"^https://(.+\\.)*example\\.com$", NULL}, /* bounded per request */
+    {"(*NO_JIT)^https://x\\.example$", NULL},
+    {NULL, NULL}};
+
 START_TEST(test_regex_config)
 {
-    cors_origins_t *o = cors_origins_make(pool);
-    const char *why = cors_origins_add_regex(o, pool, "^https://(a|b$");
-    ck_assert_ptr_nonnull(why);
-    ck_assert(strstr(why, "does not compile") != NULL);
-    why = cors_origins_add_regex(o, pool, ".*");
-    ck_assert_ptr_nonnull(why);
-    ck_assert(strstr(why, "null") != NULL);
-    why = cors_origins_add_regex(o, pool, "n.ll|https://x\\.org");
-    ck_assert_ptr_nonnull(why);
-    ck_assert_ptr_null(
-        cors_origins_add_regex(o, pool, "^https://(foo|bar)\\.example\\.org"));
-    ck_assert(!cors_origins_empty(o));
+    int i;
+    for (i = 0; regex_values[i][0]; i++) {
+        cors_origins_t *o = cors_origins_make(pool);
+        const char *why =
+            cors_origins_add_regex(o, pool, regex_values[i][0], _i);
+        if (!regex_values[i][1]) {
+            ck_assert_msg(why == NULL, "'%s' (jit %d) refused: %s",
+                          regex_values[i][0], _i, why);
+            ck_assert(!cors_origins_empty(o));
+            continue;
+        }
+        ck_assert_msg(why != NULL, "'%s' (jit %d) accepted", regex_values[i][0],
+                      _i);
+        ck_assert_msg(strstr(why, regex_values[i][1]) != NULL,
+                      "'%s': reason '%s' lacks '%s'", regex_values[i][0], why,
+                      regex_values[i][1]);
+        ck_assert(cors_origins_empty(o));
+    }
 }
 END_TEST
 
@@ -133,7 +154,8 @@ END_TEST
 /* Matching a request's Origin                                       */
 /* ---------------------------------------------------------------- */
 
-static cors_origins_t *rules(const char *const *values, const char *regex)
+static cors_origins_t *rules_jit(const char *const *values, const char *regex,
+                                 int jit)
 {
     cors_origins_t *o = cors_origins_make(pool);
     for (; *values; values++) {
@@ -141,9 +163,15 @@ static cors_origins_t *rules(const char *const *values, const char *regex)
         ck_assert_msg(why == NULL, "%s: %s", *values, why);
     }
     if (regex) {
-        ck_assert_ptr_null(cors_origins_add_regex(o, pool, regex));
+        const char *why = cors_origins_add_regex(o, pool, regex, jit);
+        ck_assert_msg(why == NULL, "%s: %s", regex, why);
     }
     return o;
+}
+
+static cors_origins_t *rules(const char *const *values, const char *regex)
+{
+    return rules_jit(values, regex, 1);
 }
 
 static cors_origin_result_t match(cors_origins_t *o, const char *origin)
@@ -246,26 +274,218 @@ END_TEST
 START_TEST(test_match_regex_whole)
 {
     static const char *const none[] = {NULL};
-    cors_origins_t *o = rules(none, "^https://(foo|bar)\\.example\\.org");
+    cors_origins_t *o =
+        rules_jit(none, "^https://(foo|bar)\\.example\\.org", _i);
     ck_assert_int_eq(match(o, "https://foo.example.org"), CORS_ORIGIN_ALLOWED);
     ck_assert_int_eq(match(o, "https://bar.example.org"), CORS_ORIGIN_ALLOWED);
     ck_assert_int_eq(match(o, "https://foo.example.org.evil.net"),
                      CORS_ORIGIN_DENIED);
     ck_assert_int_eq(match(o, "https://xfoo.example.org"), CORS_ORIGIN_DENIED);
-    o = rules(none, "https://a\\.x\\.org|https://b\\.x\\.org");
+    o = rules_jit(none, "https://a\\.x\\.org|https://b\\.x\\.org", _i);
     ck_assert_int_eq(match(o, "https://b.x.org"), CORS_ORIGIN_ALLOWED);
     ck_assert_int_eq(match(o, "https://a.x.org.evil"), CORS_ORIGIN_DENIED);
     ck_assert_int_eq(match(o, "https://evil.a.x.org"), CORS_ORIGIN_DENIED);
     /* Backtracking verbs end or restart a match early; PCRE2 10.42's JIT
      * then reports part of the origin as a match.  A grant is still only
      * for an origin matched from its first byte to its last. */
-    o = rules(none, "https://a\\.x\\.org(*ACCEPT)");
+    o = rules_jit(none, "https://a\\.x\\.org(*ACCEPT)", _i);
     ck_assert_int_eq(match(o, "https://a.x.org"), CORS_ORIGIN_ALLOWED);
     ck_assert_int_eq(match(o, "https://a.x.org.evil.net"), CORS_ORIGIN_DENIED);
-    o = rules(none, "...(*ACCEPT)");
+    o = rules_jit(none, "...(*ACCEPT)", _i);
     ck_assert_int_eq(match(o, "https://abcd.example.com"), CORS_ORIGIN_DENIED);
-    o = rules(none, "...(*SKIP)");
+    o = rules_jit(none, "...(*SKIP)", _i);
     ck_assert_int_eq(match(o, "https://abcd.example.com"), CORS_ORIGIN_DENIED);
+}
+END_TEST
+
+/* A copy of spec with each "{N:unit}" replaced by N copies of unit:
+ * "https://{3:a.}example.com" is "https://a.a.a.example.com". */
+static const char *expand(const char *spec)
+{
+    char *out = apr_palloc(pool, 4096), *o = out;
+    while (*spec) {
+        if (*spec == '{') {
+            char *colon;
+            long n = strtol(spec + 1, &colon, 10);
+            const char *unit = colon + 1, *end = strchr(unit, '}');
+            ck_assert(*colon == ':' && end != NULL);
+            while (n-- > 0) {
+                memcpy(o, unit, (size_t)(end - unit));
+                o += end - unit;
+            }
+            spec = end + 1;
+        } else {
+            *o++ = *spec++;
+        }
+        ck_assert(o < out + 4000);
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Catastrophic backtracking: each regex meets an Origin (well-formed, at
+ * most 512 bytes) crafted to almost match it.  PCRE2's default limit let
+ * one request cost 10-190 ms; now each run stops at its match limit
+ * (~30,000 instructions: see CORS_REGEX_MATCH_LIMIT), grants nothing, and
+ * says so through the rule.  Loop 1 with JIT, 0 without. */
+static const char *const redos[][3] = {
+    /* regex, crafted origin, an origin it grants within its limit (none
+     * for (.*)* and (\w+\.?)+: these need thousands of steps to match
+     * even "https://a.b.example.com", and grant nothing any more) */
+    {"^https://(a+)+\\.example\\.com$", "https://{63:a}.example.co",
+     "https://aaa.example.com"},
+    {"^https://(a+)+\\.example\\.com$", "https://{63:a}.example.com.{63:a}",
+     "https://aaa.example.com"},
+    {"^https://(a+)+\\.example\\.com$", "https://{63:a}.example.com:1",
+     "https://aaa.example.com"},
+    {"^https://(.+\\.)*example\\.com$", "https://{121:a.}example.co",
+     "https://a.b.example.com"},
+    {"^https://(.+\\.)*example\\.com$", "https://{121:a.}example.com:1",
+     "https://a.b.example.com"},
+    {"^https://(.+\\.)*example\\.com$", "https://{60:ab.}example.co",
+     "https://a.b.example.com"},
+    {"^https://(.+\\.)*example\\.com$", "https://{121:a.}exampl",
+     "https://a.b.example.com"},
+    {"^https://(.*)*\\.example\\.com$", "https://{121:a.}example.co", NULL},
+    {"^https://(.*)*\\.example\\.com$",
+     "https://{63:a}.{63:a}.{63:a}.{49:a}.example.co", NULL},
+    {"^https://(?:a+)+\\.example\\.com$", "https://{63:a}.example.co",
+     "https://aaa.example.com"},
+    {"^https://(\\w+\\.?)+example\\.com$",
+     "https://{63:a}.{63:a}.{63:a}.{49:a}.example.co", NULL},
+    {"^(.*)*://x\\.example\\.com$", "{400:a}://x.example.co", NULL},
+    {NULL, NULL, NULL}};
+
+START_TEST(test_match_regex_limit)
+{
+    static const char *const none[] = {NULL};
+    int i;
+    for (i = 0; redos[i][0]; i++) {
+        cors_origins_t *o = rules_jit(none, redos[i][0], _i);
+        const char *origin = expand(redos[i][1]), *rule = NULL;
+        ck_assert_msg(cors_origin_is_well_formed(origin, strlen(origin)), "%s",
+                      origin);
+        ck_assert_int_eq(cors_origins_match(o, origin, pool, &rule),
+                         CORS_ORIGIN_DENIED);
+        ck_assert_msg(rule && !strcmp(rule, CORS_RULE_REGEX_LIMIT),
+                      "'%s' (jit %d) on %s: rule %s", redos[i][0], _i,
+                      redos[i][1], rule ? rule : "NULL");
+        /* The regex still grants what it matches cheaply. */
+        if (redos[i][2]) {
+            rule = NULL;
+            ck_assert_int_eq(cors_origins_match(o, redos[i][2], pool, &rule),
+                             CORS_ORIGIN_ALLOWED);
+            ck_assert_str_eq(rule, "regular expression");
+        }
+    }
+}
+END_TEST
+
+/* The limit reports only when nothing else decided. */
+START_TEST(test_match_regex_limit_rule)
+{
+    static const char *const exact[] = {"https://a.a.a.example.co", NULL};
+    const char *origin = expand("https://{121:a.}example.co"), *rule = NULL;
+    cors_origins_t *o = rules_jit(exact, "^https://(.+\\.)*example\\.com$", _i);
+    /* Well-formed, no catastrophe: plain denial, no rule. */
+    ck_assert_int_eq(
+        cors_origins_match(o, "https://b.example.org", pool, &rule),
+        CORS_ORIGIN_DENIED);
+    ck_assert_ptr_null(rule);
+    /* A table rule decides before any regex runs. */
+    ck_assert_int_eq(
+        cors_origins_match(o, "https://a.a.a.example.co", pool, &rule),
+        CORS_ORIGIN_ALLOWED);
+    ck_assert_str_eq(rule, "exact origin");
+    ck_assert_int_eq(cors_origins_match(o, origin, pool, &rule),
+                     CORS_ORIGIN_DENIED);
+    ck_assert_str_eq(rule, CORS_RULE_REGEX_LIMIT);
+    /* A later regex that matches grants, whatever an earlier one hit. */
+    ck_assert_ptr_null(cors_origins_add_regex(
+        o, pool, "^https://[a-z.]+\\.example\\.co$", _i));
+    ck_assert_int_eq(cors_origins_match(o, origin, pool, &rule),
+                     CORS_ORIGIN_ALLOWED);
+    ck_assert_str_eq(rule, "regular expression");
+    /* Malformed: refused before any regex runs. */
+    rule = "untouched";
+    ck_assert_int_eq(
+        cors_origins_match(o, "https://a..example.co", pool, &rule),
+        CORS_ORIGIN_MALFORMED);
+}
+END_TEST
+
+/* Legitimate regexes on long legitimate origins (up to 512 bytes): what
+ * each gives with JIT and without ('A' allowed, 'D' denied, 'L' denied at
+ * the match limit).  JIT code grants them all; the interpreter's tighter
+ * limit (a step costs ~5x more there) refuses hosts of more than ~55
+ * one-byte labels to a pattern with a group per label, and hosts longer
+ * than ~90 bytes after a leading ".+://". */
+static const struct {
+    const char *regex;
+    const char *origin;
+    char jit, interp;
+} legit[] = {
+    {"^https://(foo|bar|baz)\\.example\\.com$", "https://baz.example.com", 'A',
+     'A'},
+    {"^https://(www|api|app)\\.example\\.(com|net|org)(:(8080|8443))?$",
+     "https://api.example.net:8443", 'A', 'A'},
+    {"^https?://[a-z0-9-]+\\.example\\.com$", "https://{63:a}.example.com", 'A',
+     'A'},
+    {"^https://([a-z0-9-]+\\.)*example\\.com(:[0-9]+)?$",
+     "https://{63:a}.{63:b}.{63:c}.example.com:8443", 'A', 'A'},
+    {"^https://([a-z0-9-]+\\.)*example\\.com(:[0-9]+)?$",
+     "https://{50:a.}example.com:8443", 'A', 'A'},
+    {"^https://([a-z0-9-]+\\.)*example\\.com(:[0-9]+)?$",
+     "https://{121:a.}example.com:8443", 'A', 'L'},
+    {"^https://([a-z0-9-]+\\.)*example\\.com(:[0-9]+)?$",
+     "https://{3:a.}example.org", 'D', 'D'},
+    {"^https?://(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.)+example\\.com"
+     "(?::\\d{1,5})?$",
+     "https://{20:a-b.}example.com:8443", 'A', 'A'},
+    {"^https?://(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.)+example\\.com"
+     "(?::\\d{1,5})?$",
+     "https://{121:a.}example.com:8443", 'A', 'L'},
+    {"^https://(.+\\.)?example\\.com(:[0-9]+)?$",
+     "https://{121:a.}example.com:8443", 'A', 'A'},
+    {"^https://(.+\\.)?example\\.com(:[0-9]+)?$",
+     "https://{63:a}.{63:b}.{63:c}.example.com:8443", 'A', 'A'},
+    {"^https://(.+\\.)?example\\.com(:[0-9]+)?$", "https://example.com", 'A',
+     'A'},
+    {"^https://(.+\\.)?example\\.com(:[0-9]+)?$", "https://{121:a.}example.org",
+     'D', 'L'},
+    {"^https://(.*\\.)?(example\\.com|example\\.org)(:\\d+)?$",
+     "https://{121:a.}example.org:65535", 'A', 'A'},
+    {"^https://[a-z0-9.-]+\\.example\\.com$", "https://{121:a.}example.com",
+     'A', 'A'},
+    {"^[a-z][a-z0-9+.-]*://([a-z0-9-]+\\.)*example\\.com(:[0-9]+)?$",
+     "{296:s}://{63:a}.{63:b}.{63:c}.example.com:8443", 'A', 'A'},
+    {"^[a-z-]+://[a-p]{32}$", "chrome-extension://{32:a}", 'A', 'A'},
+    {"^.+://(.+\\.)?example\\.com(:\\d+)?$",
+     "https://pr-1234.preview.example.com", 'A', 'A'},
+    {"^.+://(.+\\.)?example\\.com(:\\d+)?$",
+     "https://{63:a}.{63:b}.{63:c}.example.com:8443", 'A', 'L'},
+    {NULL, NULL, 0, 0}};
+
+START_TEST(test_match_regex_long)
+{
+    static const char *const none[] = {NULL};
+    int i;
+    for (i = 0; legit[i].regex; i++) {
+        cors_origins_t *o = rules_jit(none, legit[i].regex, _i);
+        const char *origin = expand(legit[i].origin), *rule = NULL;
+        char want = _i ? legit[i].jit : legit[i].interp, got;
+        cors_origin_result_t r;
+        ck_assert_msg(cors_origin_is_well_formed(origin, strlen(origin)), "%s",
+                      origin);
+        ck_assert(strlen(origin) <= CORS_ORIGIN_MAX);
+        r = cors_origins_match(o, origin, pool, &rule);
+        got = r == CORS_ORIGIN_ALLOWED                       ? 'A'
+              : r != CORS_ORIGIN_DENIED                      ? '?'
+              : rule && !strcmp(rule, CORS_RULE_REGEX_LIMIT) ? 'L'
+                                                             : 'D';
+        ck_assert_msg(got == want, "'%s' (jit %d) on %s: %c, expected %c",
+                      legit[i].regex, _i, legit[i].origin, got, want);
+    }
 }
 END_TEST
 
@@ -511,7 +731,7 @@ START_TEST(test_merge)
     /* A child's list replaces the parent's. */
     child->origins = cors_origins_make(pool);
     ck_assert_ptr_null(
-        cors_origins_add_regex(child->origins, pool, "https://b\\.example"));
+        cors_origins_add_regex(child->origins, pool, "https://b\\.example", 1));
     child->methods = cors_names_make(pool, CORS_NAMES_METHODS);
     ck_assert_ptr_null(cors_names_add(child->methods, pool, "DELETE"));
     m = cors_policy_merge(pool, parent, child);
@@ -827,12 +1047,15 @@ static Suite *engine_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_origin_config_valid);
     tcase_add_test(tc, test_origin_config_invalid);
-    tcase_add_test(tc, test_regex_config);
+    tcase_add_loop_test(tc, test_regex_config, 0, 2);
     tcase_add_test(tc, test_match_exact);
     tcase_add_test(tc, test_match_long);
     tcase_add_test(tc, test_match_subdomains);
     tcase_add_test(tc, test_match_any_port);
-    tcase_add_test(tc, test_match_regex_whole);
+    tcase_add_loop_test(tc, test_match_regex_whole, 0, 2);
+    tcase_add_loop_test(tc, test_match_regex_limit, 0, 2);
+    tcase_add_loop_test(tc, test_match_regex_limit_rule, 0, 2);
+    tcase_add_loop_test(tc, test_match_regex_long, 0, 2);
     tcase_add_test(tc, test_match_any);
     tcase_add_test(tc, test_names_methods);
     tcase_add_test(tc, test_names_headers);

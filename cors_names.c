@@ -29,7 +29,11 @@ struct cors_names {
     apr_size_t max_list; /* longest request-headers value it could allow */
     unsigned int mask;   /* slots - 1, slots a power of two */
     cors_slot_t *slots;
-    const char *joined;
+    /* The values joined with ", ", in a buffer that doubles when full, so
+     * that N values cost O(their bytes) to join, not O(N^2). */
+    char *joined;
+    apr_size_t joined_len;
+    apr_size_t joined_size;
 };
 
 #define FNV_OFFSET 2166136261u
@@ -138,6 +142,31 @@ const char *cors_names_joined(const cors_names_t *n)
     return n->joined;
 }
 
+static void joined_append(cors_names_t *n, apr_pool_t *p, const char *value)
+{
+    apr_size_t len = strlen(value);
+    apr_size_t sep = n->joined_len ? 2 : 0;
+    if (n->joined_len + sep + len + 1 > n->joined_size) {
+        apr_size_t size = n->joined_size ? 2 * n->joined_size : 64;
+        char *buf;
+        while (size < n->joined_len + sep + len + 1) {
+            size *= 2;
+        }
+        buf = apr_palloc(p, size);
+        if (n->joined_len) {
+            memcpy(buf, n->joined, n->joined_len);
+        }
+        n->joined = buf;
+        n->joined_size = size;
+    }
+    if (sep) {
+        memcpy(n->joined + n->joined_len, ", ", 2);
+        n->joined_len += 2;
+    }
+    memcpy(n->joined + n->joined_len, value, len + 1);
+    n->joined_len += len;
+}
+
 /* The Fetch standard's forbidden request-header names: a script can never
  * set them, so allowing them has no effect and suggests a misunderstanding
  * (credentials travel as cookies and Authorization, not as these). */
@@ -239,8 +268,7 @@ const char *cors_names_add(cors_names_t *n, apr_pool_t *p, const char *value)
     if (why) {
         return why;
     }
-    n->joined = n->joined ? apr_pstrcat(p, n->joined, ", ", value, NULL)
-                          : apr_pstrdup(p, value);
+    joined_append(n, p, value);
     return NULL;
 }
 

@@ -4,8 +4,10 @@
  * response fields.  Run by `make check`.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <apr_general.h>
 #include <apr_strings.h>
@@ -570,6 +572,97 @@ START_TEST(test_names_headers)
 }
 END_TEST
 
+/* The size of the process's address space (Linux), or 0 where it cannot
+ * be told.  APR's allocators get their blocks from mmap() (Debian) or
+ * malloc(), so what a pool takes shows here. */
+static size_t address_space(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    if (f) {
+        if (fscanf(f, "%lu", &pages) != 1) {
+            pages = 0;
+        }
+        fclose(f);
+    }
+    return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Adds count names to a new set in a pool of its own; returns the bytes
+ * that took, after checking the joined list name by name (without
+ * allocating). */
+static size_t names_cost(cors_names_kind_t kind, int count)
+{
+    apr_allocator_t *a;
+    apr_pool_t *p;
+    cors_names_t *n;
+    const char *j;
+    char name[32];
+    size_t before, after;
+    int i;
+
+    ck_assert_int_eq(apr_allocator_create(&a), APR_SUCCESS);
+    before = address_space();
+    ck_assert_int_eq(apr_pool_create_ex(&p, NULL, NULL, a), APR_SUCCESS);
+    apr_allocator_owner_set(a, p);
+    n = cors_names_make(p, kind);
+    for (i = 0; i < count; i++) {
+        snprintf(name, sizeof(name), "X-Name-%d", i);
+        ck_assert_ptr_null(cors_names_add(n, p, name));
+    }
+    after = address_space();
+    j = cors_names_joined(n);
+    for (i = 0; i < count; i++) {
+        size_t len = (size_t)snprintf(name, sizeof(name), "%sX-Name-%d",
+                                      i ? ", " : "", i);
+        ck_assert_msg(!strncmp(j, name, len), "name %d: %.40s", i, j);
+        j += len;
+    }
+    ck_assert_str_eq(j, "");
+    ck_assert(cors_names_has(n, "X-Name-0", 8));
+    snprintf(name, sizeof(name), "X-Name-%d", count - 1);
+    ck_assert(cors_names_has(n, name, strlen(name)));
+    ck_assert(!cors_names_has(n, "X-Name-", 7));
+    apr_pool_destroy(p); /* and its allocator */
+    return after - before;
+}
+
+/* Thousands of names (an .htaccess may list them): joining them used to
+ * copy the list once per name, 8,000 names costing 300 MiB and 200 ms per
+ * request.  Now linear: 16 times the names, about 16 times the bytes. */
+START_TEST(test_names_many)
+{
+    static const cors_names_kind_t kinds[] = {CORS_NAMES_METHODS,
+                                              CORS_NAMES_REQUEST_HEADERS,
+                                              CORS_NAMES_RESPONSE_HEADERS};
+    size_t small = names_cost(kinds[_i], 1000);
+    size_t big = names_cost(kinds[_i], 16000);
+    if (small == 0) {
+        return; /* no statistics here: the list was still checked */
+    }
+    ck_assert_msg(big < 20 * small, "1,000 names: %zu bytes; 16,000: %zu",
+                  small, big);
+}
+END_TEST
+
+/* As many schemes as values: building and matching stay fast. */
+START_TEST(test_origins_many_schemes)
+{
+    cors_origins_t *o = cors_origins_make(pool);
+    char v[64];
+    int i;
+    for (i = 0; i < 20000; i++) {
+        snprintf(v, sizeof(v), "s%d://*.example.com%s", i, i % 2 ? ":*" : "");
+        ck_assert_ptr_null(cors_origins_add(o, pool, v));
+    }
+    ck_assert_int_eq(match(o, "s19998://a.example.com"), CORS_ORIGIN_ALLOWED);
+    ck_assert_int_eq(match(o, "s19999://a.example.com:8"), CORS_ORIGIN_ALLOWED);
+    ck_assert_int_eq(match(o, "s19998://a.example.com:8"), CORS_ORIGIN_DENIED);
+    ck_assert_int_eq(match(o, "s20000://a.example.com"), CORS_ORIGIN_DENIED);
+    ck_assert_int_eq(match(o, "s1://example.com"), CORS_ORIGIN_DENIED);
+}
+END_TEST
+
 START_TEST(test_tokens)
 {
     ck_assert(cors_is_token("x-foo", 5));
@@ -1060,6 +1153,8 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_names_methods);
     tcase_add_test(tc, test_names_headers);
     tcase_add_test(tc, test_tokens);
+    tcase_add_loop_test(tc, test_names_many, 0, 3);
+    tcase_add_test(tc, test_origins_many_schemes);
     tcase_add_test(tc, test_request_headers);
     tcase_add_test(tc, test_request_headers_adversarial);
     tcase_add_test(tc, test_merge);

@@ -126,7 +126,8 @@ typedef enum {
     CORS_HEADERS_ALLOWED = 0,
     CORS_HEADERS_MALFORMED, /* an element is not a token */
     CORS_HEADERS_DENIED,    /* a name is not allowed */
-    CORS_HEADERS_TOO_MANY   /* more names than the set holds, without "*" */
+    CORS_HEADERS_TOO_MANY   /* more names (or name bytes) than the set
+                               could allow, without "*" */
 } cors_headers_result_t;
 
 /* Checks every name of an Access-Control-Request-Headers value (which
@@ -136,11 +137,14 @@ typedef enum {
  * in the set allows every name except Authorization, which must be listed.
  * allowed may be NULL (nothing allowed).  On failure *bad and *bad_len point at
  * the offending element inside value.  *count receives the number of
- * names read.  Browsers list each name once, without empty elements, so
- * without "*" a list longer than the set (in names, or in bytes beyond its
- * names, separators and some white space) cannot be allowed: it is refused
- * as soon as that is known, which bounds the work by the policy, not by the
- * request. */
+ * names read.  Browsers list each name once, so without "*" a list with
+ * more names than the set holds cannot be allowed: the name after the
+ * set's count is refused once read (TOO_MANY when it is a listed name
+ * again, DENIED otherwise), and reading stops past the bytes of the set's
+ * names plus 128 (one name as long as a set may list: TOO_MANY), which
+ * bounds the work on names by the policy, not by the request.  Separators,
+ * white space and empty elements count toward neither bound: they are only
+ * scanned (httpd's LimitRequestFieldSize bounds the value). */
 cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
                                                  const char *value,
                                                  apr_size_t *count,

@@ -50,11 +50,14 @@ cors_origins_t *cors_origins_make(apr_pool_t *p);
 const char *cors_origins_add(cors_origins_t *o, apr_pool_t *p,
                              const char *value);
 
-/* Adds one CORSAllowOriginMatch regular expression, compiled (with JIT
- * where available) to match the whole Origin value.  Compiled code is
- * released by a cleanup on p.  Returns NULL or the reason. */
+/* Adds one CORSAllowOriginMatch regular expression, compiled to match the
+ * whole Origin value, with JIT where available when jit is non-zero (pass
+ * 0 where the regex is compiled for one request only, as in .htaccess:
+ * JIT compilation then costs more than it saves).  Compiled code is
+ * released by a cleanup on p.  Returns NULL or the reason (a regex that
+ * matches "null", or hits its match limit on it, is refused). */
 const char *cors_origins_add_regex(cors_origins_t *o, apr_pool_t *p,
-                                   const char *regex);
+                                   const char *regex, int jit);
 
 /* Whether the rules hold "*". */
 int cors_origins_any(const cors_origins_t *o);
@@ -64,7 +67,12 @@ int cors_origins_empty(const cors_origins_t *o);
 
 /* Matches a request's Origin value byte for byte.  scratch is used only
  * when a regular expression has to run.  *rule, when not NULL, receives a
- * static description of the kind of rule that matched (for the log). */
+ * static description of the kind of rule that matched (for the log), or
+ * NULL when none did; or CORS_RULE_REGEX_LIMIT (with CORS_ORIGIN_DENIED)
+ * when no rule matched and a regular expression gave up at its match
+ * limit: each run is bounded (a few tens of thousands of instructions),
+ * and one that would backtrack further grants nothing. */
+#define CORS_RULE_REGEX_LIMIT "regular expression hit its match limit"
 cors_origin_result_t cors_origins_match(const cors_origins_t *o,
                                         const char *origin, apr_pool_t *scratch,
                                         const char **rule);
@@ -118,7 +126,8 @@ typedef enum {
     CORS_HEADERS_ALLOWED = 0,
     CORS_HEADERS_MALFORMED, /* an element is not a token */
     CORS_HEADERS_DENIED,    /* a name is not allowed */
-    CORS_HEADERS_TOO_MANY   /* more names than the set holds, without "*" */
+    CORS_HEADERS_TOO_MANY   /* more names (or name bytes) than the set
+                               could allow, without "*" */
 } cors_headers_result_t;
 
 /* Checks every name of an Access-Control-Request-Headers value (which
@@ -128,11 +137,14 @@ typedef enum {
  * in the set allows every name except Authorization, which must be listed.
  * allowed may be NULL (nothing allowed).  On failure *bad and *bad_len point at
  * the offending element inside value.  *count receives the number of
- * names read.  Browsers list each name once, without empty elements, so
- * without "*" a list longer than the set (in names, or in bytes beyond its
- * names, separators and some white space) cannot be allowed: it is refused
- * as soon as that is known, which bounds the work by the policy, not by the
- * request. */
+ * names read.  Browsers list each name once, so without "*" a list with
+ * more names than the set holds cannot be allowed: the name after the
+ * set's count is refused once read (TOO_MANY when it is a listed name
+ * again, DENIED otherwise), and reading stops past the bytes of the set's
+ * names plus 128 (one name as long as a set may list: TOO_MANY), which
+ * bounds the work on names by the policy, not by the request.  Separators,
+ * white space and empty elements count toward neither bound: they are only
+ * scanned (httpd's LimitRequestFieldSize bounds the value). */
 cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
                                                  const char *value,
                                                  apr_size_t *count,

@@ -26,10 +26,14 @@ struct cors_names {
     cors_names_kind_t kind;
     int any;
     unsigned int count;
-    apr_size_t max_list; /* longest request-headers value it could allow */
-    unsigned int mask;   /* slots - 1, slots a power of two */
+    apr_size_t name_bytes; /* the lengths of the names, summed */
+    unsigned int mask;     /* slots - 1, slots a power of two */
     cors_slot_t *slots;
-    const char *joined;
+    /* The values joined with ", ", in a buffer that doubles when full, so
+     * that N values cost O(their bytes) to join, not O(N^2). */
+    char *joined;
+    apr_size_t joined_len;
+    apr_size_t joined_size;
 };
 
 #define FNV_OFFSET 2166136261u
@@ -96,8 +100,7 @@ static void slot_insert(cors_names_t *n, apr_pool_t *p, const char *name)
     n->slots[i].len = (unsigned int)len;
     n->slots[i].name = name;
     n->count++;
-    /* The name, a comma and generous white space around it. */
-    n->max_list += len + 4;
+    n->name_bytes += len;
 }
 
 int cors_is_tchar(unsigned char c)
@@ -136,6 +139,31 @@ int cors_names_any(const cors_names_t *n)
 const char *cors_names_joined(const cors_names_t *n)
 {
     return n->joined;
+}
+
+static void joined_append(cors_names_t *n, apr_pool_t *p, const char *value)
+{
+    apr_size_t len = strlen(value);
+    apr_size_t sep = n->joined_len ? 2 : 0;
+    if (n->joined_len + sep + len + 1 > n->joined_size) {
+        apr_size_t size = n->joined_size ? 2 * n->joined_size : 64;
+        char *buf;
+        while (size < n->joined_len + sep + len + 1) {
+            size *= 2;
+        }
+        buf = apr_palloc(p, size);
+        if (n->joined_len) {
+            memcpy(buf, n->joined, n->joined_len);
+        }
+        n->joined = buf;
+        n->joined_size = size;
+    }
+    if (sep) {
+        memcpy(n->joined + n->joined_len, ", ", 2);
+        n->joined_len += 2;
+    }
+    memcpy(n->joined + n->joined_len, value, len + 1);
+    n->joined_len += len;
 }
 
 /* The Fetch standard's forbidden request-header names: a script can never
@@ -239,8 +267,7 @@ const char *cors_names_add(cors_names_t *n, apr_pool_t *p, const char *value)
     if (why) {
         return why;
     }
-    n->joined = n->joined ? apr_pstrcat(p, n->joined, ", ", value, NULL)
-                          : apr_pstrdup(p, value);
+    joined_append(n, p, value);
     return NULL;
 }
 
@@ -258,27 +285,25 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
 {
     /* One pass, every byte read once: each name is checked as a token and
      * hashed as it is read, then looked up.  Nothing is allocated, whatever
-     * the value holds. */
+     * the value holds.  Separators and white space are only scanned, a few
+     * instructions a byte (httpd's LimitRequestFieldSize bounds them); the
+     * names are what costs, and without "*" the policy bounds them: no more
+     * names than it lists (the next one is refused once read), and no more
+     * name bytes than its names hold plus one name as long as a set may
+     * list (so that an unlisted name is reported whole). */
     const char *p = value;
     apr_size_t n = 0;
     cors_headers_result_t rc = CORS_HEADERS_ALLOWED;
     const char *start = NULL;
     apr_size_t len = 0;
-    /* How far a list the policy could allow may reach: past it, stop. */
-    apr_size_t limit = !allowed       ? 256
-                       : allowed->any ? (apr_size_t)-1
-                                      : allowed->max_list + 16;
+    apr_size_t room = allowed && allowed->any
+                          ? (apr_size_t)-1
+                          : (allowed ? allowed->name_bytes : 0) + CORS_NAME_MAX;
 
     for (;;) {
         unsigned int h = FNV_OFFSET;
-        while (CORS_IS(*p, CORS_C_LISTSEP) &&
-               (apr_size_t)(p - value) <= limit) {
+        while (CORS_IS(*p, CORS_C_LISTSEP)) {
             p++;
-        }
-        if ((apr_size_t)(p - value) > limit) {
-            rc = CORS_HEADERS_TOO_MANY;
-            len = 0;
-            break;
         }
         if (!*p) {
             break;
@@ -287,16 +312,18 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
         for (;; p++) {
             unsigned char c = (unsigned char)*p;
             unsigned char k = cors_char_class[c];
-            if (!(k & CORS_C_TCHAR) || (apr_size_t)(p - value) > limit) {
+            if (!(k & CORS_C_TCHAR) || (apr_size_t)(p - start) == room) {
                 break;
             }
             h = FNV_STEP(h, c | (k & CORS_C_UPPER)); /* lower-cased */
         }
         len = (apr_size_t)(p - start);
-        if ((apr_size_t)(p - value) > limit) {
+        if (len == room && CORS_IS(*p, CORS_C_TCHAR)) {
+            /* More name bytes than the policy could allow. */
             rc = CORS_HEADERS_TOO_MANY;
             break;
         }
+        room -= len;
         while (CORS_IS(*p, CORS_C_OWS)) {
             p++;
         }

@@ -32,14 +32,20 @@ typedef struct {
 typedef struct {
     pcre2_code *code;
     const char *source;
+    int jit; /* runs as JIT code: bounded by the JIT match context */
 } cors_regex_t;
 
 struct cors_origins {
     int any;
     int count;
+    apr_pool_t *pool;            /* the object's own, for its match contexts */
     apr_hash_t *exact;           /* full serialized origin */
-    apr_array_header_t *schemes; /* cors_scheme_rules_t */
+    apr_hash_t *schemes;         /* scheme -> cors_scheme_rules_t */
     apr_array_header_t *regexes; /* cors_regex_t */
+    /* The bounds of a regex run (see CORS_REGEX_MATCH_LIMIT), created with
+     * the first regex and read-only afterwards, shared by every thread. */
+    pcre2_match_context *mc_jit;
+    pcre2_match_context *mc_interp;
 };
 
 /* The parts of a serialized origin, as offsets into the string. */
@@ -189,8 +195,9 @@ int cors_origin_is_well_formed(const char *origin, apr_size_t len)
 cors_origins_t *cors_origins_make(apr_pool_t *p)
 {
     cors_origins_t *o = apr_pcalloc(p, sizeof(*o));
+    o->pool = p;
     o->exact = cors_hash_make(p);
-    o->schemes = apr_array_make(p, 2, sizeof(cors_scheme_rules_t));
+    o->schemes = cors_hash_make(p);
     o->regexes = apr_array_make(p, 1, sizeof(cors_regex_t));
     return o;
 }
@@ -205,17 +212,13 @@ int cors_origins_empty(const cors_origins_t *o)
     return o->count == 0;
 }
 
+/* The pattern rules of a scheme: a lookup, not a scan, so that neither
+ * building the rules nor matching a request grows with the number of
+ * schemes the configuration names. */
 static cors_scheme_rules_t *scheme_rules(const cors_origins_t *o,
                                          const char *scheme, apr_size_t len)
 {
-    int i;
-    cors_scheme_rules_t *r = (cors_scheme_rules_t *)o->schemes->elts;
-    for (i = 0; i < o->schemes->nelts; i++) {
-        if (r[i].scheme_len == len && !memcmp(r[i].scheme, scheme, len)) {
-            return &r[i];
-        }
-    }
-    return NULL;
+    return apr_hash_get(o->schemes, scheme, (apr_ssize_t)len);
 }
 
 static cors_scheme_rules_t *scheme_rules_add(cors_origins_t *o, apr_pool_t *p,
@@ -223,12 +226,13 @@ static cors_scheme_rules_t *scheme_rules_add(cors_origins_t *o, apr_pool_t *p,
 {
     cors_scheme_rules_t *r = scheme_rules(o, scheme, len);
     if (!r) {
-        r = apr_array_push(o->schemes);
+        r = apr_palloc(p, sizeof(*r));
         r->scheme = apr_pstrmemdup(p, scheme, len);
         r->scheme_len = len;
         r->subdomains = cors_hash_make(p);
         r->any_port = cors_hash_make(p);
         r->subdomains_any_port = cors_hash_make(p);
+        apr_hash_set(o->schemes, r->scheme, (apr_ssize_t)len, r);
     }
     return r;
 }
@@ -445,6 +449,59 @@ const char *cors_origins_add(cors_origins_t *o, apr_pool_t *p,
     return NULL;
 }
 
+/*
+ * The bounds of one regular expression run.  "^https://(.+\.)*example\.com$"
+ * backtracks exponentially on a crafted Origin that almost matches
+ * ("https://a.a.a.....a.example.co"): PCRE2's default limit (10 million
+ * steps) lets that cost 10-50 ms per request with JIT, 110-190 ms without.
+ * PCRE2 counts backtracking steps (calls of the interpreter's internal
+ * match(), a similar count in JIT code); past the limit a run ends with
+ * PCRE2_ERROR_MATCHLIMIT and the regex grants nothing.  A step costs ~25-80
+ * instructions in JIT code and ~150-280 in the interpreter, hence one limit
+ * each.  A pattern's own (*LIMIT_MATCH=n) can only lower them.
+ *
+ * Measured with callgrind (PCRE2 10.42, x86-64, gcc -O2): instructions of
+ * one cors_origins_match() call, one regex, the worst crafted Origin found
+ * (of at most 512 bytes: 63-byte labels, 121 one-byte labels, ...):
+ *
+ *                                       JIT (300 steps)  interpreter (120)
+ *   ^https://(a+)+\.example\.com$            12,600          30,300
+ *   ^https://(.+\.)*example\.com$            32,100          28,900
+ *   ^https://(.*)*\.example\.com$            13,500          32,000
+ *
+ * Legitimate regexes, steps needed and instructions of a grant:
+ *
+ *                                                JIT          interpreter
+ *   ^https://(foo|bar|baz)\.example\.com$
+ *     https://baz.example.com                    1 /  2,000     5 /  3,600
+ *   ^https://([a-z0-9-]+\.)*example\.com(:[0-9]+)?$
+ *     3 labels of 63 bytes, port (216 bytes)     9 /  8,100    15 / 11,400
+ *     50 labels of 1 byte                       56 /  6,900   109 / 22,800
+ *     121 labels of 1 byte (266 bytes)         127 / 13,400   251: refused
+ *   ^https?://(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+example\.com$
+ *     121 labels of 1 byte                     267 / 15,200   379: refused
+ *   ^https://(.+\.)?example\.com(:[0-9]+)?$
+ *     121 labels of 1 byte                       6 /  9,900    25 / 16,400
+ *   ^[a-z][a-z0-9+.-]*://([a-z0-9-]+\.)*example\.com(:[0-9]+)?$
+ *     240-byte scheme, 3 labels of 63 (451 B)   10 / 14,200    15 / 17,800
+ *   ^.+://(.+\.)?example\.com(:\d+)?$
+ *     https://pr-1234.preview.example.com        6 /  2,900    50 /  9,900
+ *     3 labels of 63 bytes (216 bytes)           8 / 10,700   236: refused
+ *
+ * So JIT code grants every one of them (the hardest needs 267 steps).  In
+ * the interpreter (.htaccess, or no JIT) a legitimate match of a 121-label
+ * host costs 26,000-60,000 instructions by itself, as much as an attack
+ * may: 120 steps grants hosts of up to ~55 labels to a pattern with a group
+ * per label, and up to ~90 bytes after "://" to a leading ".+://"; real
+ * origins have a handful of labels.  A refusal at the limit is logged as
+ * such (CORS_RULE_REGEX_LIMIT).  The depth limit (interpreter only: JIT
+ * ignores it) bounds the backtracking frames a run allocates from the
+ * request's pool; each frame is a step, so it never binds first.
+ */
+#define CORS_REGEX_MATCH_LIMIT_JIT 300
+#define CORS_REGEX_MATCH_LIMIT 120
+#define CORS_REGEX_DEPTH_LIMIT 120
+
 /* PCRE2 allocates through these, from the pool that owns the data. */
 static void *pool_malloc(size_t size, void *pool)
 {
@@ -471,40 +528,88 @@ static int whole_match(pcre2_match_data *md, apr_size_t len)
     return ov[0] == 0 && ov[1] == len;
 }
 
-static int regex_matches(const cors_regex_t *re, const char *s, apr_size_t len,
-                         pcre2_general_context *gc)
+typedef enum {
+    REGEX_NO_MATCH = 0,
+    REGEX_MATCH,
+    REGEX_LIMIT /* gave up at a bound: not a match */
+} regex_result_t;
+
+static regex_result_t regex_result(int rc)
+{
+    if (rc >= 0) {
+        return REGEX_MATCH;
+    }
+    switch (rc) {
+    case PCRE2_ERROR_MATCHLIMIT:
+    case PCRE2_ERROR_DEPTHLIMIT:
+    case PCRE2_ERROR_HEAPLIMIT:
+    case PCRE2_ERROR_JIT_STACKLIMIT:
+        return REGEX_LIMIT;
+    default:
+        return REGEX_NO_MATCH;
+    }
+}
+
+static regex_result_t regex_matches(const cors_origins_t *o,
+                                    const cors_regex_t *re, const char *s,
+                                    apr_size_t len, pcre2_general_context *gc)
 {
     pcre2_match_data *md = pcre2_match_data_create(1, gc);
     int rc;
     if (!md) {
-        return 0;
+        return REGEX_NO_MATCH;
     }
-    rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
+    rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md,
+                     re->jit ? o->mc_jit : o->mc_interp);
     if (rc >= 0 && !whole_match(md, len)) {
         /* PCRE2 10.42's JIT lets (*ACCEPT) and (*SKIP) move the start of
          * an ANCHORED match, so it can report a match of part of the
          * origin.  The interpreter honours both anchors; ask it, and
          * still insist on the whole string. */
         rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, PCRE2_NO_JIT, md,
-                         NULL);
+                         o->mc_interp);
         if (rc >= 0 && !whole_match(md, len)) {
             rc = PCRE2_ERROR_NOMATCH;
         }
     }
     pcre2_match_data_free(md);
-    return rc >= 0;
+    return regex_result(rc);
+}
+
+/* The match contexts of an origins object, from its own pool. */
+static void match_contexts_make(cors_origins_t *o, pcre2_general_context *gc)
+{
+    o->mc_jit = pcre2_match_context_create(gc);
+    o->mc_interp = pcre2_match_context_create(gc);
+    if (o->mc_jit) {
+        pcre2_set_match_limit(o->mc_jit, CORS_REGEX_MATCH_LIMIT_JIT);
+    }
+    if (o->mc_interp) {
+        pcre2_set_match_limit(o->mc_interp, CORS_REGEX_MATCH_LIMIT);
+        pcre2_set_depth_limit(o->mc_interp, CORS_REGEX_DEPTH_LIMIT);
+    }
 }
 
 const char *cors_origins_add_regex(cors_origins_t *o, apr_pool_t *p,
-                                   const char *regex)
+                                   const char *regex, int jit)
 {
     pcre2_general_context *gc;
     pcre2_compile_context *cc;
     cors_regex_t re;
     int err;
     PCRE2_SIZE off;
+    size_t jit_size = 0;
 
     gc = pcre2_general_context_create(pool_malloc, pool_free, p);
+    if (!o->mc_jit) {
+        match_contexts_make(o, p == o->pool
+                                   ? gc
+                                   : pcre2_general_context_create(
+                                         pool_malloc, pool_free, o->pool));
+        if (!o->mc_jit || !o->mc_interp) {
+            return "out of memory for the regular expression's match limits";
+        }
+    }
     cc = pcre2_compile_context_create(gc);
     /* Anchored at both ends: the whole Origin must match, so that
      * "^https://a\.example\.org" cannot be satisfied by
@@ -520,14 +625,27 @@ const char *cors_origins_add_regex(cors_origins_t *o, apr_pool_t *p,
                             (unsigned long)off, (const char *)msg);
     }
     apr_pool_cleanup_register(p, re.code, regex_cleanup, apr_pool_cleanup_null);
-    /* JIT is an optimization: without it (no JIT on this platform, or no
-     * executable memory) the interpreter gives the same answers. */
-    (void)pcre2_jit_compile(re.code, PCRE2_JIT_COMPLETE);
+    /* JIT is an optimization: without it (not asked for, no JIT on this
+     * platform, no executable memory, or "(*NO_JIT)" in the pattern) the
+     * interpreter gives the same answers.  Whether the code runs as JIT
+     * code decides which limit bounds it. */
+    if (jit && pcre2_jit_compile(re.code, PCRE2_JIT_COMPLETE) == 0 &&
+        pcre2_pattern_info(re.code, PCRE2_INFO_JITSIZE, &jit_size) == 0) {
+        re.jit = jit_size > 0;
+    } else {
+        re.jit = 0;
+    }
     re.source = apr_pstrdup(p, regex);
-    if (regex_matches(&re, "null", 4, gc)) {
+    switch (regex_matches(o, &re, "null", 4, gc)) {
+    case REGEX_MATCH:
         return "the regular expression matches the 'null' origin, which "
                "sandboxed iframes and file: pages send: allowing it allows "
                "everyone";
+    case REGEX_LIMIT:
+        return "the regular expression hits its match limit on the 4-byte "
+               "origin 'null': it backtracks too much to run on requests";
+    case REGEX_NO_MATCH:
+        break;
     }
     *(cors_regex_t *)apr_array_push(o->regexes) = re;
     o->count++;
@@ -561,7 +679,7 @@ cors_origin_result_t cors_origins_match(const cors_origins_t *o,
     if (!parse_origin(origin, len, &parts)) {
         return CORS_ORIGIN_MALFORMED;
     }
-    if (o->schemes->nelts) {
+    if (apr_hash_count(o->schemes)) {
         const cors_scheme_rules_t *r =
             scheme_rules(o, origin, parts.scheme_len);
         if (r) {
@@ -594,12 +712,25 @@ cors_origin_result_t cors_origins_match(const cors_origins_t *o,
         pcre2_general_context *gc =
             pcre2_general_context_create(pool_malloc, pool_free, scratch);
         const cors_regex_t *re = (const cors_regex_t *)o->regexes->elts;
-        int i;
-        for (i = 0; gc && i < o->regexes->nelts; i++) {
-            if (regex_matches(&re[i], origin, len, gc)) {
+        int i, limited = 0;
+        for (i = 0; gc && !why && i < o->regexes->nelts; i++) {
+            switch (regex_matches(o, &re[i], origin, len, gc)) {
+            case REGEX_MATCH:
                 why = "regular expression";
                 break;
+            case REGEX_LIMIT:
+                limited = 1;
+                break;
+            case REGEX_NO_MATCH:
+                break;
             }
+        }
+        if (!why && limited) {
+            /* Denied, but say why: a regex gave up, not just failed. */
+            if (rule) {
+                *rule = CORS_RULE_REGEX_LIMIT;
+            }
+            return CORS_ORIGIN_DENIED;
         }
     }
     if (rule) {

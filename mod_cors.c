@@ -83,7 +83,7 @@ static const char *cmd_allow_origin_match(cmd_parms *cmd, void *mconfig,
 {
     cors_policy_t *conf = mconfig;
     const char *why =
-        cors_origins_add_regex(scope_origins(cmd, conf), cmd->pool, arg);
+        cors_origins_add_regex(scope_origins(cmd, conf), cmd->pool, arg, 1);
     return why ? refuse(cmd, arg, why) : NULL;
 }
 

@@ -24,7 +24,16 @@
  *  - every grant is one the reference allows: the value is plausible and a
  *    pattern rule matches it or a regex matches the whole of it (checked
  *    with PCRE2's DFA matcher, all anchored matches, one must end at the
- *    end of the value).
+ *    end of the value);
+ *  - each regex run is bounded: where it gives up, the regex grants
+ *    nothing, and with nothing else granting the engine answers DENIED
+ *    with the rule CORS_RULE_REGEX_LIMIT (never with a grant).  The
+ *    reference has no such limit, and may allow what the engine then
+ *    refuses: no converse is checked for regexes;
+ *  - the same values with the regexes compiled without JIT (as for
+ *    .htaccess) give the same answers, unless a regex was refused in one
+ *    mode only (a match limit hit on "null") or either answer reports the
+ *    match limit (the limits differ: 300 steps with JIT, 120 without).
  */
 #include "cors_engine.h"
 #include "ref.h"
@@ -123,13 +132,37 @@ static int refset_allows(const refset_t *rs, const char *o, size_t n,
     return 0;
 }
 
-/* The grant check for one probe value. */
-static void check_grant(const cors_origins_t *o, const refset_t *rs,
-                        const char *v, apr_pool_t *p)
+static int is_limit(const char *rule)
+{
+    return rule && strcmp(rule, CORS_RULE_REGEX_LIMIT) == 0;
+}
+
+/* The grant check for one probe value; interp holds the same rules with
+ * the regexes compiled without JIT, or NULL when the two differ. */
+static void check_grant(const cors_origins_t *o, const cors_origins_t *interp,
+                        const refset_t *rs, const char *v, apr_pool_t *p)
 {
     size_t n = strlen(v);
     const char *rule = NULL;
     cors_origin_result_t r = cors_origins_match(o, v, p, &rule);
+    REF_CHECK(!is_limit(rule) || r == CORS_ORIGIN_DENIED,
+              "\"%s\": match limit reported with result %d", SHOW(v), (int)r);
+    if (interp) {
+        const char *rule_i = NULL;
+        cors_origin_result_t ri = cors_origins_match(interp, v, p, &rule_i);
+        REF_CHECK(!is_limit(rule_i) || ri == CORS_ORIGIN_DENIED,
+                  "\"%s\": match limit reported (no JIT) with result %d",
+                  SHOW(v), (int)ri);
+        if (!is_limit(rule) && !is_limit(rule_i))
+            REF_CHECK(r == ri, "\"%s\": %d with JIT, %d without (rules %s, %s)",
+                      SHOW(v), (int)r, (int)ri, rule ? rule : "-",
+                      rule_i ? rule_i : "-");
+        if (ri == CORS_ORIGIN_ALLOWED && !rs->any)
+            REF_CHECK(refset_allows(rs, v, n, NULL),
+                      "granted \"%s\" without JIT (rule %s), which no "
+                      "reference rule allows",
+                      SHOW(v), rule_i ? rule_i : "?");
+    }
     if (r == CORS_ORIGIN_ALLOWED) {
         if (rs->any) {
             /* "*" may be answered for anything; the module then sends "*",
@@ -262,7 +295,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p;
-    cors_origins_t *o;
+    cors_origins_t *o, *interp;
     refset_t rs;
     char *buf, *lines[MAX_LINES];
     int nlines = 0, i;
@@ -281,6 +314,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     apr_pool_create(&p, g_pool);
     o = cors_origins_make(p);
+    interp = cors_origins_make(p);
     memset(&rs, 0, sizeof(rs));
     REF_CHECK(cors_origins_empty(o), "new rule set not empty");
 
@@ -292,7 +326,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             PCRE2_SIZE off;
             pcre2_code *c;
             v++;
-            err = cors_origins_add_regex(o, p, v);
+            err = cors_origins_add_regex(o, p, v, 1);
+            if (interp) {
+                const char *err_i = cors_origins_add_regex(interp, p, v, 0);
+                if (!err != !err_i) {
+                    /* Only a match limit hit on "null" may tell them
+                     * apart; the sets differ from here on. */
+                    REF_CHECK(strstr(err ? err : err_i, "match limit"),
+                              "regex \"%s\" refused with JIT: %s; without: "
+                              "%s",
+                              SHOW(v), err ? err : "-", err_i ? err_i : "-");
+                    interp = NULL;
+                }
+            }
             if (err) {
                 REF_CHECK(*err, "empty reason for refused regex");
                 continue;
@@ -324,6 +370,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (j = 0; j <= n; j++)
                 low[j] = (char)ref_lower((unsigned char)v[j]);
             err = cors_origins_add(o, p, v);
+            if (interp)
+                REF_CHECK(!err == !cors_origins_add(interp, p, v),
+                          "\"%s\" refused by one set only", SHOW(v));
             if (err) {
                 REF_CHECK(*err, "empty reason for refused value");
                 REF_CHECK(!ref_canonical_pattern(low),
@@ -350,7 +399,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* every line as a request Origin, plus the rules' own derived probes */
     for (i = 0; i < nlines; i++) {
         const char *v = lines[i][0] == '~' ? lines[i] + 1 : lines[i];
-        check_grant(o, &rs, v, p);
+        check_grant(o, interp, &rs, v, p);
         REF_CHECK(cors_origins_match(o, "null", p, NULL) != CORS_ORIGIN_ALLOWED ||
                       rs.any,
                   "\"null\" granted");

@@ -18,8 +18,11 @@
  *    Authorization); so never ALLOWED for a list holding a name not allowed;
  *  - on failure, the result kind is that of the first offending element,
  *    and *bad points into it (exactly at it for DENIED); except TOO_MANY,
- *    allowed only without "*" and only for a list browsers do not send (a
- *    repeated name, or longer than its names plus 4 bytes each and 16);
+ *    allowed only without "*", only for a list browsers do not send (a
+ *    repeated name, or a name not allowed), and only past the engine's
+ *    bounds on names: more non-empty elements than the set lists, or more
+ *    name bytes than its names hold plus 128.  Separators, white space
+ *    and empty elements never lead to TOO_MANY, however many;
  *  - *count is the number of names; join() gives them lower-cased, joined
  *    with ", ";
  *  - cors_names_has() agrees with a case-insensitive (headers) or
@@ -154,6 +157,44 @@ static void ref_parse(const refnames_t *allowed, const char *v, char *joinbuf,
     }
 }
 
+/* Whether a list goes past the bounds the engine puts on names without
+ * "*" (a necessary condition of TOO_MANY): more non-empty elements than
+ * the set's distinct names, or more bytes in the elements' leading tokens
+ * than those names hold plus 128 (one name as long as a set may list). */
+static int ref_beyond_bounds(const refnames_t *ref, const char *v)
+{
+    size_t names = 0, bytes = 0, elements = 0, token_bytes = 0;
+    int i, k;
+    if (ref) {
+        if (ref->n >= MAX_NAMES)
+            return 1; /* the reference lost some names: cannot tell */
+        for (i = 0; i < ref->n; i++) {
+            int dup = ref->lens[i] == 1 && ref->names[i][0] == '*';
+            for (k = 0; k < i && !dup; k++)
+                dup = ref->lens[k] == ref->lens[i] &&
+                      ref_ieqn(ref->names[k], ref->names[i], ref->lens[i]);
+            if (!dup) {
+                names++;
+                bytes += ref->lens[i];
+            }
+        }
+    }
+    while (*v) {
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (*v && *v != ',') {
+            elements++;
+            while (ref_tchar((unsigned char)*v))
+                v++, token_bytes++;
+        }
+        while (*v && *v != ',')
+            v++;
+        if (*v)
+            v++;
+    }
+    return elements > names || token_bytes > bytes + 128;
+}
+
 static void check_value(const cors_names_t *set, const refnames_t *ref,
                         const char *v, apr_pool_t *p)
 {
@@ -166,17 +207,22 @@ static void check_value(const cors_names_t *set, const refnames_t *ref,
 
     ref_parse(ref, v, joinbuf, &rp);
     r = cors_request_headers_check(set, v, &count, &bad, &bad_len);
-    /* A list as browsers send it: each name once, compact.  Without "*"
-     * the engine may refuse any other list as TOO_MANY (its work is
-     * bounded by the policy), never one like this. */
-    browser_like = !rp.dup && len <= rp.sum_len + 4 * rp.count + 16;
+    /* A list as browsers send it: each name once.  Without "*" the engine
+     * may refuse another list as TOO_MANY (its work on names is bounded by
+     * the policy), never one like this, however many separators, blanks
+     * and empty elements it holds. */
+    browser_like = !rp.dup;
     star = ref && ref->any;
     if (r == CORS_HEADERS_TOO_MANY) {
         REF_CHECK(!star, "\"%s\": TOO_MANY although the set holds \"*\"",
                   SHOW(v));
         REF_CHECK(rp.result != CORS_HEADERS_ALLOWED || !browser_like,
                   "\"%s\": refused as TOO_MANY, but it lists %zu distinct "
-                  "allowed names compactly",
+                  "allowed names",
+                  SHOW(v), rp.count);
+        REF_CHECK(ref_beyond_bounds(ref, v),
+                  "\"%s\": refused as TOO_MANY within the bounds on names "
+                  "(%zu names)",
                   SHOW(v), rp.count);
         if (bad)
             REF_CHECK(bad >= v && bad <= v + len && bad_len <= len &&

@@ -46,6 +46,9 @@ struct cors_origins {
      * the first regex and read-only afterwards, shared by every thread. */
     pcre2_match_context *mc_jit;
     pcre2_match_context *mc_interp;
+    /* For the configuration-time check of each regex against "null";
+     * never used by requests. */
+    pcre2_match_data *probe;
 };
 
 /* The parts of a serialized origin, as offsets into the string. */
@@ -502,6 +505,21 @@ const char *cors_origins_add(cors_origins_t *o, apr_pool_t *p,
 #define CORS_REGEX_MATCH_LIMIT 120
 #define CORS_REGEX_DEPTH_LIMIT 120
 
+/*
+ * A pathological pattern such as "(.*)*" needs thousands of backtracking
+ * steps even for "https://a.example.com", so the limits above alone would
+ * make it grant nothing.  Where a run gives up, an Origin of at most
+ * CORS_DFA_ORIGIN_MAX bytes gets a second answer from PCRE2's DFA matcher,
+ * which never backtracks: its cost is linear in the length times the
+ * pattern's active states, and the workspace bounds those (a run that
+ * needs more ends with PCRE2_ERROR_DFA_WSSIZE: still no grant).  Crafted
+ * Origins that defeat backtracking are long; real ones are short.  DFA
+ * matching has no back-references and no verbs: such a pattern gets no
+ * second answer.
+ */
+#define CORS_DFA_ORIGIN_MAX 64
+#define CORS_DFA_WORKSPACE 200
+
 /* PCRE2 allocates through these, from the pool that owns the data. */
 static void *pool_malloc(size_t size, void *pool)
 {
@@ -550,17 +568,15 @@ static regex_result_t regex_result(int rc)
     }
 }
 
+/* One run of one regex.  md is shared by the runs of one match: the
+ * interpreter keeps its backtracking frames (20 KiB at first) in it, so a
+ * new one per regex would cost that much per regex. */
 static regex_result_t regex_matches(const cors_origins_t *o,
                                     const cors_regex_t *re, const char *s,
-                                    apr_size_t len, pcre2_general_context *gc)
+                                    apr_size_t len, pcre2_match_data *md)
 {
-    pcre2_match_data *md = pcre2_match_data_create(1, gc);
-    int rc;
-    if (!md) {
-        return REGEX_NO_MATCH;
-    }
-    rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md,
-                     re->jit ? o->mc_jit : o->mc_interp);
+    int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md,
+                         re->jit ? o->mc_jit : o->mc_interp);
     if (rc >= 0 && !whole_match(md, len)) {
         /* PCRE2 10.42's JIT lets (*ACCEPT) and (*SKIP) move the start of
          * an ANCHORED match, so it can report a match of part of the
@@ -572,7 +588,15 @@ static regex_result_t regex_matches(const cors_origins_t *o,
             rc = PCRE2_ERROR_NOMATCH;
         }
     }
-    pcre2_match_data_free(md);
+    if (regex_result(rc) == REGEX_LIMIT && len <= CORS_DFA_ORIGIN_MAX) {
+        int ws[CORS_DFA_WORKSPACE];
+        /* The longest match comes first: a grant still needs it whole. */
+        int drc = pcre2_dfa_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md,
+                                  o->mc_interp, ws, CORS_DFA_WORKSPACE);
+        if (drc >= 0 || drc == PCRE2_ERROR_NOMATCH) {
+            rc = drc >= 0 && whole_match(md, len) ? 0 : PCRE2_ERROR_NOMATCH;
+        }
+    }
     return regex_result(rc);
 }
 
@@ -636,7 +660,12 @@ const char *cors_origins_add_regex(cors_origins_t *o, apr_pool_t *p,
         re.jit = 0;
     }
     re.source = apr_pstrdup(p, regex);
-    switch (regex_matches(o, &re, "null", 4, gc)) {
+    /* One match data for every regex of the object: an .htaccess file with
+     * many of them is compiled on every request. */
+    if (!o->probe && !(o->probe = pcre2_match_data_create(1, gc))) {
+        return "out of memory for the regular expression";
+    }
+    switch (regex_matches(o, &re, "null", 4, o->probe)) {
     case REGEX_MATCH:
         return "the regular expression matches the 'null' origin, which "
                "sandboxed iframes and file: pages send: allowing it allows "
@@ -711,10 +740,11 @@ cors_origin_result_t cors_origins_match(const cors_origins_t *o,
     if (!why && o->regexes->nelts) {
         pcre2_general_context *gc =
             pcre2_general_context_create(pool_malloc, pool_free, scratch);
+        pcre2_match_data *md = gc ? pcre2_match_data_create(1, gc) : NULL;
         const cors_regex_t *re = (const cors_regex_t *)o->regexes->elts;
         int i, limited = 0;
-        for (i = 0; gc && !why && i < o->regexes->nelts; i++) {
-            switch (regex_matches(o, &re[i], origin, len, gc)) {
+        for (i = 0; md && !why && i < o->regexes->nelts; i++) {
+            switch (regex_matches(o, &re[i], origin, len, md)) {
             case REGEX_MATCH:
                 why = "regular expression";
                 break;

@@ -78,12 +78,19 @@ static const char *cmd_allow_origin(cmd_parms *cmd, void *mconfig,
     return why ? refuse(cmd, arg, why) : NULL;
 }
 
+/* An .htaccess file is read, and its values compiled, on every request:
+ * httpd parses it with the request's pool as both pools. */
+static int in_htaccess(const cmd_parms *cmd)
+{
+    return cmd->pool == cmd->temp_pool;
+}
+
 static const char *cmd_allow_origin_match(cmd_parms *cmd, void *mconfig,
                                           const char *arg)
 {
     cors_policy_t *conf = mconfig;
-    const char *why =
-        cors_origins_add_regex(scope_origins(cmd, conf), cmd->pool, arg, 1);
+    const char *why = cors_origins_add_regex(
+        scope_origins(cmd, conf), cmd->pool, arg, in_htaccess(cmd) ? 0 : 1);
     return why ? refuse(cmd, arg, why) : NULL;
 }
 

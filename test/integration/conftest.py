@@ -72,8 +72,11 @@ The server object (``Server``) has ``.port``, ``.docroot``, ``.root``,
 ``Resp``: ``.status`` (int), ``.reason``, ``.headers`` (list of (name, value)
 in wire order), ``.header(name)`` (the value or None; fails when the field is
 repeated), ``.header_all(name)`` (list), ``.has(name)``, ``.vary()`` (set of
-lower-cased Vary tokens from every Vary line), ``.ac_headers()`` (every
-``Access-Control-*`` pair), ``.body`` (bytes, de-chunked).
+lower-cased Vary tokens from every Vary line), ``.vary_list()`` (the same
+in order, repeats kept), ``.ac_headers()`` (every ``Access-Control-*``
+pair), ``.ac_fields()`` (the same as {lower-case name: value}, failing on a
+repeated field), ``.body`` (bytes, de-chunked).  The assertions and request
+helpers the tests share are in ``cors_helpers.py``.
 
 ``configtest(conf, **same_kwargs_as_httpd) -> (returncode, output)`` runs
 ``apache2 -t`` on the same generated config (also a fixture of that name).
@@ -205,8 +208,19 @@ class Resp:
         return out
 
     def ac_headers(self):
+        """Every Access-Control-* (name, value) pair, in wire order."""
         return [(k, v) for k, v in self.headers
                 if k.lower().startswith("access-control-")]
+
+    def ac_fields(self):
+        """The Access-Control-* fields as {lower-case name: value}; fails
+        when one is sent twice (browsers reject two values)."""
+        out = {}
+        for k, v in self.ac_headers():
+            n = k.lower()
+            assert n not in out, "%s sent twice: %r, %r" % (k, out[n], v)
+            out[n] = v
+        return out
 
     def __repr__(self):
         return "<Resp %s %r body=%r>" % (self.status, self.headers, self.body[:200])

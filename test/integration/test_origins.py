@@ -2,9 +2,11 @@
 expressions (whole match), IP literals, non-http schemes, and a table of
 hostile Origin values that must never be granted nor cause a 5xx."""
 
+import time
+
 import pytest
 
-from cors_asserts import ACAO, granted, not_granted
+from cors_helpers import granted, not_granted
 
 CONF = r"""
 AliasMatch "^/([a-z0-9]+)/x$" "{docroot}/data.txt"
@@ -75,10 +77,8 @@ def _check_refused(srv, path, origin_headers):
         origin_headers = [origin_headers]
     r = srv.request("GET", path, [("Origin", v) for v in origin_headers])
     assert r.status < 500, r
-    assert r.ac_headers() == [], "granted %r: %r" % (origin_headers, r.ac_headers())
-    if r.status != 400:
-        # httpd itself refuses some malformed requests before any config
-        assert "origin" in r.vary(), r
+    # httpd itself refuses some malformed requests (400) before any config
+    not_granted(r, vary=r.status != 400)
     return r
 
 
@@ -152,38 +152,36 @@ def test_hostile_origin_never_granted(srv, origin):
     _check_refused(srv, "/exact/x", origin)
 
 
-def test_duplicated_origin_lines_never_granted(srv):
-    _check_refused(srv, "/exact/x", ["https://example.com", "https://example.com"])
+# Origin sent on more than one line: never one origin, never granted
+MULTI_LINE = [
+    ("same-twice", ["https://example.com", "https://example.com"]),
+    ("other-first", ["https://evil.net", "https://example.com"]),
+    ("other-last", ["https://example.com", "https://evil.net"]),
+    ("empty-first", ["", "https://example.com"]),
+    ("fifty", ["https://example.com"] * 50),
+]
 
 
-def test_duplicated_origin_lines_different_values(srv):
-    _check_refused(srv, "/exact/x", ["https://evil.net", "https://example.com"])
-    _check_refused(srv, "/exact/x", ["https://example.com", "https://evil.net"])
-
-
-def test_empty_origin_line_plus_valid_never_granted(srv):
-    _check_refused(srv, "/exact/x", ["", "https://example.com"])
-
-
-def test_many_origin_lines_never_granted(srv):
-    _check_refused(srv, "/exact/x", ["https://example.com"] * 50)
+@pytest.mark.parametrize("lines", [c[1] for c in MULTI_LINE],
+                         ids=[c[0] for c in MULTI_LINE])
+def test_origin_on_several_lines_never_granted(srv, lines):
+    _check_refused(srv, "/exact/x", lines)
 
 
 def test_many_long_origin_lines_cheap_and_refused(srv):
-    import time
     # 90 lines of ~8 KB: httpd joins them into one ~720 KB value
     lines = ["https://example.com" + "a" * 8000] * 90
     t0 = time.monotonic()
-    r = _check_refused(srv, "/wild/x", lines)
+    _check_refused(srv, "/wild/x", lines)
     assert time.monotonic() - t0 < 5, "slow"
-    assert r.status < 500
 
 
 def test_obs_fold_origin_never_granted(srv):
     data = (b"GET /exact/x HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://exa\r\n"
             b" mple.com\r\nConnection: close\r\n\r\n")
     r = srv.raw_request(data)
-    assert r.status < 500 and r.ac_headers() == [], r
+    assert r.status < 500, r
+    not_granted(r, vary=False)
 
 
 def test_hostile_origins_on_wildcard_policy(srv):
@@ -191,11 +189,6 @@ def test_hostile_origins_on_wildcard_policy(srv):
               "https://" + "a." * 260 + "example.com",
               "https://example.com" + "a" * 7000]:
         _check_refused(srv, "/wild/x", o)
-
-
-def test_server_still_healthy_after_hostile_values(srv):
-    _check_granted(srv, "/exact/x", "https://example.com", credentials=True)
-    assert "exit signal" not in srv.error_log()
 
 
 # ---- wildcard patterns ------------------------------------------------------

@@ -81,6 +81,9 @@ helpers the tests share are in ``cors_helpers.py``.
 ``configtest(conf, **same_kwargs_as_httpd) -> (returncode, output)`` runs
 ``apache2 -t`` on the same generated config (also a fixture of that name).
 
+Fixture ``scratch_dir`` (module scope): a directory the server user can
+write (``shared_dir()``), e.g. for a CGI script's record of its runs.
+
 Fixture ``backend`` (session scope): an HTTP server on 127.0.0.1 for
 mod_proxy tests (``.port``, ``.url``, ``.requests`` list of
 (method, path, headers-dict) it received, ``.clear()``).  Every answer sets
@@ -692,6 +695,22 @@ def httpd_class():
 @pytest.fixture(name="configtest")
 def configtest_fixture():
     return configtest
+
+
+def shared_dir(prefix="pf-"):
+    """A directory the server user (nobody) can write: CGI scripts record
+    their runs in it."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(d, 0o1777)
+    return d
+
+
+@pytest.fixture(scope="module")
+def scratch_dir():
+    """A shared_dir() for the test module, removed after it."""
+    d = shared_dir("cors-scratch-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------

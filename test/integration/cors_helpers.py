@@ -1,9 +1,11 @@
 """What the integration tests share: the assertions (granted, not_granted,
 untouched, served, assert_preflight_allowed, assert_preflight_refused,
 expose_set), the requests (send, preflight, preflight_headers, h2_request),
-the CGI scripts (CGI, recorder_cgi, PRINTENV_CGI), files and waiting
-(make_htpasswd, shared_dir, read_lines, wait_for, split_responses) and the
-constants (ORIGIN, OTHER, ACAO, ACAC, ACEH, PREFLIGHT_VARY, SLOW).
+the CGI scripts (CGI, CGI_OWN_CORS, recorder_cgi, PRINTENV_CGI), files
+and waiting (make_htpasswd, shared_dir, read_lines, wait_for,
+split_responses), tables (table: the parametrize of a table whose rows
+begin with their id) and the constants (ORIGIN, OTHER, ACAO, ACAC, ACEH,
+PREFLIGHT_VARY, SLOW).
 
 Reading a response (one field, every value, the Vary tokens, the
 Access-Control-* fields) is conftest's ``Resp``: ``r.header(name)``,
@@ -21,7 +23,9 @@ import subprocess
 import tempfile
 import time
 
-from conftest import PREFIX, Resp
+import pytest
+
+from conftest import PREFIX, Resp, shared_dir
 
 __all__ = [
     "SLOW", "ORIGIN", "OTHER", "ACAO", "ACAC", "ACEH", "PREFLIGHT_VARY",
@@ -30,7 +34,7 @@ __all__ = [
     "send", "preflight", "preflight_headers", "H2Resp", "h2_request",
     "cgi_script", "CGI", "CGI_OWN_CORS", "recorder_cgi", "PRINTENV_CGI",
     "make_htpasswd", "shared_dir", "read_lines", "wait_for",
-    "split_responses",
+    "split_responses", "table",
 ]
 
 # Under a tool (valgrind, ...: see conftest.py) everything is much slower:
@@ -166,6 +170,15 @@ def assert_preflight_refused(r, status=403, vary=True):
     not_granted(r, vary=False)
     if vary:
         assert r.vary_list() == PREFLIGHT_VARY, r
+
+
+def table(argnames, rows):
+    """pytest.mark.parametrize over a table whose rows begin with their id:
+    the rest of a row are the arguments."""
+    one = "," not in argnames
+    return pytest.mark.parametrize(
+        argnames, [r[1] if one else r[1:] for r in rows],
+        ids=[r[0] for r in rows])
 
 
 # --------------------------------------------------------------- requests
@@ -353,14 +366,6 @@ def make_htpasswd(path, user, password):
     subprocess.run(["htpasswd", "-cbB", path, user, password], check=True,
                    capture_output=True)
     os.chmod(path, 0o644)
-
-
-def shared_dir(prefix="pf-"):
-    """A directory the server user (nobody) can write: CGI scripts record
-    their runs in it."""
-    d = tempfile.mkdtemp(prefix=prefix)
-    os.chmod(d, 0o1777)
-    return d
 
 
 def read_lines(path):

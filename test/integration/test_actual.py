@@ -12,7 +12,7 @@ has a function of its own.
 import pytest
 
 from cors_helpers import (ACEH, CGI, expose_set, granted, not_granted, send,
-                          served, untouched)
+                          served, table, untouched)
 
 APP = "https://app.example.com"
 OTHER = "https://other.example.com"
@@ -138,8 +138,7 @@ GRANTED = [
 ]
 
 
-@pytest.mark.parametrize("req,origin,status,want,also",
-                         [c[1:] for c in GRANTED], ids=[c[0] for c in GRANTED])
+@table("req,origin,status,want,also", GRANTED)
 def test_granted(srv, req, origin, status, want, also):
     r = send(srv, req, origin)
     served(r, status, **also)
@@ -159,8 +158,7 @@ NOT_GRANTED = [
 ]
 
 
-@pytest.mark.parametrize("req,origin,also", [c[1:] for c in NOT_GRANTED],
-                         ids=[c[0] for c in NOT_GRANTED])
+@table("req,origin,also", NOT_GRANTED)
 def test_not_granted(srv, req, origin, also):
     r = send(srv, req, origin)
     served(r, 200, **also)

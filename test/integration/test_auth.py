@@ -10,14 +10,13 @@ Tables: ALLOWED and REFUSED preflights, ACTUAL requests.
 """
 import base64
 import os
-import shutil
 
 import pytest
 
 from cors_helpers import (ORIGIN, OTHER, assert_preflight_allowed,
                           assert_preflight_refused, granted, make_htpasswd,
                           not_granted, preflight, read_lines, recorder_cgi,
-                          shared_dir)
+                          table)
 
 USER, PASSWORD = "alice", "s3cret"
 
@@ -47,21 +46,14 @@ CORSAllowMethods PUT
 
 
 @pytest.fixture(scope="module")
-def dirs():
-    d = shared_dir("pf-auth-")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def srv(httpd_module, dirs):
-    pw = os.path.join(dirs, "htpasswd")
+def srv(httpd_module, scratch_dir):
+    pw = os.path.join(scratch_dir, "htpasswd")
     make_htpasswd(pw, USER, PASSWORD)
     conf = CONF % {"auth": AUTH % pw, "policy": POLICY, "origin": ORIGIN}
     return httpd_module(
         conf,
         files={"auth/f.txt": "secret body\n", "ipdeny/f.txt": "ip body\n"},
-        cgi={"rec": recorder_cgi(os.path.join(dirs, "runs"))})
+        cgi={"rec": recorder_cgi(os.path.join(scratch_dir, "runs"))})
 
 
 def _basic(user, password):
@@ -92,8 +84,7 @@ ALLOWED = [
 ]
 
 
-@pytest.mark.parametrize("path,origin,method,req_headers,extra,want",
-                         [c[1:] for c in ALLOWED], ids=[c[0] for c in ALLOWED])
+@table("path,origin,method,req_headers,extra,want", ALLOWED)
 def test_allowed_preflight_bypasses_access_control(srv, path, origin, method,
                                                    req_headers, extra, want):
     r = preflight(srv, path, origin, method, req_headers, extra)
@@ -123,8 +114,7 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize("path,origin,method,req_headers,extra,status,vary",
-                         [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED])
+@table("path,origin,method,req_headers,extra,status,vary", REFUSED)
 def test_refused_preflight_gets_access_control(srv, path, origin, method,
                                                req_headers, extra, status, vary):
     r = preflight(srv, path, origin, method, req_headers, extra)
@@ -162,8 +152,7 @@ ACTUAL = [
 ]
 
 
-@pytest.mark.parametrize("method,path,fields,status,want",
-                         [c[1:] for c in ACTUAL], ids=[c[0] for c in ACTUAL])
+@table("method,path,fields,status,want", ACTUAL)
 def test_actual(srv, method, path, fields, status, want):
     r = srv.request(method, path, fields)
     assert r.status == status, r
@@ -179,8 +168,8 @@ def test_actual(srv, method, path, fields, status, want):
         granted(r, ORIGIN, only=True, **want)
 
 
-def test_cgi_behind_auth(srv, dirs):
-    runs = os.path.join(dirs, "runs")
+def test_cgi_behind_auth(srv, scratch_dir):
+    runs = os.path.join(scratch_dir, "runs")
     before = len(read_lines(runs))
     r = preflight(srv, "/cgi-bin/rec?pf", ORIGIN, "PUT", "x-foo")
     assert_preflight_allowed(r, methods="PUT", headers="X-Foo, Authorization",

@@ -4,7 +4,6 @@ knowledge, curl): the same verdicts and headers as over HTTP/1.1.
 conftest's base config loads mod_http2 and sets ``Protocols h2c http/1.1``.
 """
 import os
-import shutil
 import subprocess
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from cors_helpers import (ORIGIN, OTHER, assert_preflight_allowed,
                           assert_preflight_refused, granted, h2_request,
                           not_granted, preflight_headers, read_lines,
-                          recorder_cgi, shared_dir)
+                          recorder_cgi)
 
 POLICY = """CORSAllowOrigin %s
 CORSAllowMethods PUT
@@ -46,17 +45,10 @@ pytestmark = pytest.mark.skipif(not _curl_has_http2(),
 
 
 @pytest.fixture(scope="module")
-def rec_dir():
-    d = shared_dir("pf-h2-")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def srv(httpd_module, rec_dir):
+def srv(httpd_module, scratch_dir):
     return httpd_module(
         CONF, files={"p/f.txt": "static body\n", "any/f.txt": "any body\n"},
-        cgi={"rec": recorder_cgi(os.path.join(rec_dir, "runs"))})
+        cgi={"rec": recorder_cgi(os.path.join(scratch_dir, "runs"))})
 
 
 def h2(srv, method, path, headers=()):
@@ -130,8 +122,8 @@ def test_options_without_request_method_h2(srv):
     assert r.header("Access-Control-Allow-Origin") == ORIGIN, r
 
 
-def test_preflight_never_runs_cgi_h2(srv, rec_dir):
-    runs = os.path.join(rec_dir, "runs")
+def test_preflight_never_runs_cgi_h2(srv, scratch_dir):
+    runs = os.path.join(scratch_dir, "runs")
     before = len(read_lines(runs))
     r = h2(srv, "OPTIONS", "/cgi-bin/rec?pf", preflight_headers(ORIGIN, "PUT"))
     assert_preflight_allowed(r, methods="PUT", credentials=True, max_age=120)

@@ -13,7 +13,8 @@ import time
 import pytest
 
 from cors_helpers import (ORIGIN, OTHER, PRINTENV_CGI, assert_preflight_allowed,
-                          assert_preflight_refused, preflight_headers, wait_for)
+                          assert_preflight_refused, preflight_headers, table,
+                          wait_for)
 
 CONF = """
 <Location /o/>
@@ -113,9 +114,7 @@ REFUSED_REASONS = [
 ]
 
 
-@pytest.mark.parametrize("origin,method,req_headers,extra,says,not_says",
-                         [c[1:] for c in REFUSED_REASONS],
-                         ids=[c[0] for c in REFUSED_REASONS])
+@table("origin,method,req_headers,extra,says,not_says", REFUSED_REASONS)
 def test_log_preflight_refused_reason(srv, origin, method, req_headers, extra,
                                       says, not_says):
     o = origin.format(n="%d-%d" % (next(_seq), int(time.time())))

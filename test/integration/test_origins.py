@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from cors_helpers import granted, not_granted
+from cors_helpers import granted, not_granted, table
 
 CONF = r"""
 AliasMatch "^/([a-z0-9]+)/x$" "{docroot}/data.txt"
@@ -165,8 +165,7 @@ MULTI_LINE = [
 ]
 
 
-@pytest.mark.parametrize("lines", [c[1] for c in MULTI_LINE],
-                         ids=[c[0] for c in MULTI_LINE])
+@table("lines", MULTI_LINE)
 def test_origin_on_several_lines_never_granted(srv, lines):
     _check_refused(srv, "/exact/x", lines)
 
@@ -281,17 +280,16 @@ POLICIES = [
      ["https://four.example"]),
 ]
 
-GRANTS = [(p[0], p[1], p[2], o) for p in POLICIES for o in p[3]]
-REFUSALS = [(p[0], p[1], o) for p in POLICIES for o in p[4]]
+# one row an origin: (policy|origin, path, credentials, origin)
+GRANTS = [("%s|%s" % (p[0], o), p[1], p[2], o) for p in POLICIES for o in p[3]]
+REFUSALS = [("%s|%s" % (p[0], o[:60]), p[1], o) for p in POLICIES for o in p[4]]
 
 
-@pytest.mark.parametrize("path,credentials,origin", [c[1:] for c in GRANTS],
-                         ids=["%s|%s" % (c[0], c[3]) for c in GRANTS])
+@table("path,credentials,origin", GRANTS)
 def test_policy_grants(srv, path, credentials, origin):
     _check_granted(srv, path, origin, credentials=credentials)
 
 
-@pytest.mark.parametrize("path,origin", [c[1:] for c in REFUSALS],
-                         ids=["%s|%s" % (c[0], c[2][:60]) for c in REFUSALS])
+@table("path,origin", REFUSALS)
 def test_policy_refuses(srv, path, origin):
     _check_refused(srv, path, origin)

@@ -10,7 +10,6 @@ refused -> 403 without any; both with
 ``Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers``.
 """
 import os
-import shutil
 import time
 
 import pytest
@@ -18,7 +17,7 @@ import pytest
 from cors_helpers import (ORIGIN, OTHER, SLOW, assert_preflight_allowed,
                           assert_preflight_refused, granted, not_granted,
                           preflight, preflight_headers, read_lines,
-                          recorder_cgi, shared_dir, split_responses)
+                          recorder_cgi, split_responses)
 
 POLICY = "CORSAllowOrigin %s\n" % ORIGIN
 
@@ -58,14 +57,7 @@ def _conf(backend_url):
 
 
 @pytest.fixture(scope="module")
-def rec_dir():
-    d = shared_dir("pf-rec-")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def srv(httpd_module, backend, rec_dir):
+def srv(httpd_module, backend, scratch_dir):
     files = {}
     for loc in list(LOCATIONS) + ["/any/"]:
         files[loc.strip("/") + "/f.txt"] = "static body\n"
@@ -74,7 +66,7 @@ def srv(httpd_module, backend, rec_dir):
         _conf(backend.url), files=files,
         htaccess={"ht": "CORSAllowOrigin %s\nCORSAllowMethods PUT\n"
                         "CORSAllowHeaders X-Ht\n" % ORIGIN},
-        cgi={"rec": recorder_cgi(os.path.join(rec_dir, "runs"))})
+        cgi={"rec": recorder_cgi(os.path.join(scratch_dir, "runs"))})
 
 
 # ---------------------------------------------------------------------------
@@ -251,8 +243,8 @@ def test_options_without_origin_is_not_cors(srv):
     not_granted(r, vary=False)
 
 
-def test_options_not_preflight_reaches_cgi(srv, rec_dir):
-    runs = os.path.join(rec_dir, "runs")
+def test_options_not_preflight_reaches_cgi(srv, scratch_dir):
+    runs = os.path.join(scratch_dir, "runs")
     before = len(read_lines(runs))
     r = srv.request("OPTIONS", "/cgi-bin/rec?noacrm", [("Origin", ORIGIN)])
     assert r.status == 200 and r.body == b"cgi ran\n", r
@@ -278,8 +270,8 @@ def test_options_not_preflight_reaches_backend(srv, backend):
 # ---------------------------------------------------------------------------
 # A preflight never reaches the handler
 # ---------------------------------------------------------------------------
-def test_preflight_never_runs_cgi(srv, rec_dir):
-    runs = os.path.join(rec_dir, "runs")
+def test_preflight_never_runs_cgi(srv, scratch_dir):
+    runs = os.path.join(scratch_dir, "runs")
     before = len(read_lines(runs))
     r = preflight(srv, "/cgi-bin/rec?pf1", ORIGIN, "PUT")
     assert_preflight_allowed(r, methods="PUT")

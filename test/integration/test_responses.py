@@ -17,7 +17,7 @@ import http.client
 import pytest
 
 from cors_helpers import (ACAC, ACAO, CGI, CGI_OWN_CORS, granted,
-                          not_granted, send, served, untouched)
+                          not_granted, send, served, table, untouched)
 
 APP = "https://app.example.com"
 OTHER = "https://other.example.com"
@@ -232,8 +232,7 @@ GRANTED = [
 ]
 
 
-@pytest.mark.parametrize("req,origin,status,want,also",
-                         [c[1:] for c in GRANTED], ids=[c[0] for c in GRANTED])
+@table("req,origin,status,want,also", GRANTED)
 def test_granted(srv, req, origin, status, want, also):
     r = send(srv, req, origin)
     served(r, status, **also)
@@ -260,9 +259,7 @@ NOT_GRANTED = [
 ]
 
 
-@pytest.mark.parametrize("req,origin,status,also",
-                         [c[1:] for c in NOT_GRANTED],
-                         ids=[c[0] for c in NOT_GRANTED])
+@table("req,origin,status,also", NOT_GRANTED)
 def test_not_granted(srv, req, origin, status, also):
     r = send(srv, req, origin)
     served(r, status, **also)
@@ -298,9 +295,7 @@ UNTOUCHED = [
 ]
 
 
-@pytest.mark.parametrize("req,origin,status,own,also",
-                         [c[1:] for c in UNTOUCHED],
-                         ids=[c[0] for c in UNTOUCHED])
+@table("req,origin,status,own,also", UNTOUCHED)
 def test_untouched_outside_policy(srv, req, origin, status, own, also):
     r = send(srv, req, origin)
     served(r, status, **also)
@@ -316,8 +311,7 @@ CONDITIONAL = [
 ]
 
 
-@pytest.mark.parametrize("path,origin,want", [c[1:] for c in CONDITIONAL],
-                         ids=[c[0] for c in CONDITIONAL])
+@table("path,origin,want", CONDITIONAL)
 def test_304_carries_cors_answer(srv, path, origin, want):
     r = srv.get(path, origin)
     etag = r.header("ETag")

@@ -72,11 +72,17 @@ The server object (``Server``) has ``.port``, ``.docroot``, ``.root``,
 ``Resp``: ``.status`` (int), ``.reason``, ``.headers`` (list of (name, value)
 in wire order), ``.header(name)`` (the value or None; fails when the field is
 repeated), ``.header_all(name)`` (list), ``.has(name)``, ``.vary()`` (set of
-lower-cased Vary tokens from every Vary line), ``.ac_headers()`` (every
-``Access-Control-*`` pair), ``.body`` (bytes, de-chunked).
+lower-cased Vary tokens from every Vary line), ``.vary_list()`` (the same
+in order, repeats kept), ``.ac_headers()`` (every ``Access-Control-*``
+pair), ``.ac_fields()`` (the same as {lower-case name: value}, failing on a
+repeated field), ``.body`` (bytes, de-chunked).  The assertions and request
+helpers the tests share are in ``cors_helpers.py``.
 
 ``configtest(conf, **same_kwargs_as_httpd) -> (returncode, output)`` runs
 ``apache2 -t`` on the same generated config (also a fixture of that name).
+
+Fixture ``scratch_dir`` (module scope): a directory the server user can
+write (``shared_dir()``), e.g. for a CGI script's record of its runs.
 
 Fixture ``backend`` (session scope): an HTTP server on 127.0.0.1 for
 mod_proxy tests (``.port``, ``.url``, ``.requests`` list of
@@ -205,8 +211,19 @@ class Resp:
         return out
 
     def ac_headers(self):
+        """Every Access-Control-* (name, value) pair, in wire order."""
         return [(k, v) for k, v in self.headers
                 if k.lower().startswith("access-control-")]
+
+    def ac_fields(self):
+        """The Access-Control-* fields as {lower-case name: value}; fails
+        when one is sent twice (browsers reject two values)."""
+        out = {}
+        for k, v in self.ac_headers():
+            n = k.lower()
+            assert n not in out, "%s sent twice: %r, %r" % (k, out[n], v)
+            out[n] = v
+        return out
 
     def __repr__(self):
         return "<Resp %s %r body=%r>" % (self.status, self.headers, self.body[:200])
@@ -678,6 +695,22 @@ def httpd_class():
 @pytest.fixture(name="configtest")
 def configtest_fixture():
     return configtest
+
+
+def shared_dir(prefix="pf-"):
+    """A directory the server user (nobody) can write: CGI scripts record
+    their runs in it."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(d, 0o1777)
+    return d
+
+
+@pytest.fixture(scope="module")
+def scratch_dir():
+    """A shared_dir() for the test module, removed after it."""
+    d = shared_dir("cors-scratch-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------

@@ -3,12 +3,16 @@ Expose-Headers, Vary merging, methods not checked on actual requests.
 
 One httpd for the whole module; each policy lives under its own URL prefix:
 /<prefix>/s/...   static files (docroot/s/...)
-/<prefix>/cgi/... the CGI scripts of cors_asserts.CGI
+/<prefix>/cgi/... the CGI scripts of cors_helpers.CGI
+
+Tables, one test a shape: GRANTED, NOT_GRANTED; a check a row cannot say
+has a function of its own.
 """
 
 import pytest
 
-from cors_asserts import ACAC, ACAO, ACEH, CGI, expose_set, granted, not_granted
+from cors_helpers import (ACEH, CGI, expose_set, granted, not_granted, send,
+                          served, table, untouched)
 
 APP = "https://app.example.com"
 OTHER = "https://other.example.com"
@@ -55,7 +59,8 @@ ScriptAliasMatch "^/(%(p)s)/cgi/(.*)$" "{cgibin}/$2"
 </Location>
 """ % {"p": PREFIXES}
 
-FILES = {"s/data.txt": "static data " * 20 + "\n", "s/index.html": "<p>hi</p>\n"}
+DATA = b"static data " * 20 + b"\n"
+FILES = {"s/data.txt": DATA, "s/index.html": "<p>hi</p>\n"}
 
 
 @pytest.fixture(scope="module")
@@ -63,120 +68,110 @@ def srv(httpd_module):
     return httpd_module(CONF, files=FILES, cgi=CGI)
 
 
-# ---- CORSAllowOrigin with explicit origins ----------------------------------
+CRED = dict(credentials=True)
+STAR = dict(origin="*")
+ACRM = "Access-Control-Request-Method"
 
-@pytest.mark.parametrize("origin", [APP, OTHER])
-def test_listed_origin_is_granted_static(srv, origin):
-    r = srv.get("/api/s/data.txt", origin)
-    assert r.status == 200
-    assert r.body.startswith(b"static data")
-    granted(r, origin)
-
-
-def test_listed_origin_is_granted_cgi(srv):
-    r = srv.get("/api/cgi/plain", APP)
-    assert r.status == 200 and r.body == b"cgi body\n"
-    granted(r, APP)
-
-
-def test_unlisted_origin_is_served_without_cors_headers(srv):
-    r = srv.get("/api/s/data.txt", EVIL)
-    assert r.status == 200
-    assert r.body.startswith(b"static data")
-    not_granted(r)
-
-
-def test_no_origin_no_cors_headers_but_vary(srv):
-    r = srv.get("/api/s/data.txt")
-    assert r.status == 200
-    not_granted(r, vary=True)
-
-
-def test_head_request_granted(srv):
-    r = srv.request("HEAD", "/api/s/data.txt", {"Origin": APP})
-    assert r.status == 200
-    granted(r, APP)
-
-
-@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
-def test_method_not_checked_on_actual_requests(srv, method):
+# (id, request, Origin, status, granted() arguments, served() arguments)
+# request: a path (GET) or (method, path, fields, body), as send() takes it
+GRANTED = [
+    # ---- CORSAllowOrigin with explicit origins
+    ("listed-static", "/api/s/data.txt", APP, 200, {}, dict(body=DATA)),
+    ("listed-static-second", "/api/s/data.txt", OTHER, 200, {}, dict(body=DATA)),
+    ("listed-cgi", "/api/cgi/plain", APP, 200, {}, dict(body=b"cgi body\n")),
+    ("head", ("HEAD", "/api/s/data.txt"), APP, 200, {}, {}),
     # /api allows only the default methods (GET HEAD POST); an actual
     # request is served and answered with CORS headers whatever its method
-    r = srv.request(method, "/api/cgi/plain", {"Origin": APP}, body=b"x=1")
-    assert r.status == 200, r
-    granted(r, APP)
+    ("method-POST", ("POST", "/api/cgi/plain", {}, b"x=1"), APP, 200, {}, {}),
+    ("method-PUT", ("PUT", "/api/cgi/plain", {}, b"x=1"), APP, 200, {}, {}),
+    ("method-DELETE", ("DELETE", "/api/cgi/plain", {}, b"x=1"), APP, 200, {}, {}),
+    ("method-PATCH", ("PATCH", "/api/cgi/plain", {}, b"x=1"), APP, 200, {}, {}),
+    # ---- CORSAllowCredentials
+    ("credentials", "/credapi/s/data.txt", APP, 200, CRED, {}),
+    ("credentials-off-by-default", "/api/s/data.txt", APP, 200,
+     dict(credentials=False), {}),
+    # ---- CORSAllowOrigin *: "*" for any or no origin, no Vary: Origin
+    ("star", "/star/s/data.txt", APP, 200, STAR, dict(vary=[])),
+    ("star-unlisted", "/star/s/data.txt", EVIL, 200, STAR, dict(vary=[])),
+    ("star-null", "/star/s/data.txt", "null", 200, STAR, dict(vary=[])),
+    ("star-malformed", "/star/s/data.txt", "HTTPS://X.EXAMPLE", 200, STAR,
+     dict(vary=[])),
+    ("star-no-origin", "/star/s/data.txt", None, 200, STAR, dict(vary=[])),
+    # every other Access-Control-* of the backend is gone
+    ("star-over-backend", "/star/cgi/acao", APP, 200, dict(STAR, only=True),
+     dict(vary=["accept-encoding"])),
+    ("star-500", "/star/cgi/fail", APP, 500, STAR, {}),
+    ("star-404", "/star/s/missing", APP, 404, STAR, {}),
+    # ---- CORSExposeHeaders
+    ("expose-list-as-written", "/expose/cgi/plain", APP, 200,
+     dict(expose="X-One, X-Two"), {}),
+    ("expose-star-without-credentials", "/exposestar/cgi/plain", APP, 200,
+     dict(expose="*"), {}),
+    ("expose-list-star-origin", "/starexpose/cgi/plain", APP, 200,
+     dict(STAR, expose="X-One"), {}),
+    # ---- Vary merged with what the handler, mod_headers, mod_deflate set
+    ("vary-handler", "/api/cgi/vary", APP, 200, {},
+     dict(vary=["accept-encoding", "origin", "user-agent"])),
+    ("vary-origin-not-duplicated", "/api/cgi/varyorigin", APP, 200, {},
+     dict(vary=["accept-encoding", "origin"])),
+    # mod_headers "always" puts Vary into err_headers_out
+    ("vary-err-headers-out", "/api/s/data.txt?custom", APP, 200, {},
+     dict(vary=["origin", "x-custom"])),
+    ("vary-mod-deflate-gzip",
+     ("GET", "/gz/s/data.txt", {"Accept-Encoding": "gzip"}), APP, 200, {},
+     dict(fields={"Content-Encoding": "gzip"},
+          vary=["accept-encoding", "origin"])),
+    ("vary-mod-deflate-identity", "/gz/s/data.txt", APP, 200, {},
+     dict(fields={"Content-Encoding": None},
+          vary=["accept-encoding", "origin"])),
+    # Vary: * stays alone
+    ("vary-star", "/api/cgi/varystar", APP, 200, dict(vary=False),
+     dict(vary=["*"])),
+    # ---- what is an actual request: no -Allow-Methods
+    ("options-without-request-method", ("OPTIONS", "/api/s/data.txt"), APP,
+     200, dict(only=True), dict(fields={"Allow": True})),
+    ("get-with-request-method", ("GET", "/api/s/data.txt", {ACRM: "PUT"}),
+     APP, 200, dict(only=True), dict(body=DATA)),
+    ("range-206", ("GET", "/api/s/data.txt", {"Range": "bytes=0-5"}), APP,
+     206, {}, dict(body=b"static")),
+    ("directory-index", "/api/s/", APP, 200, {}, dict(body=b"<p>hi</p>\n")),
+]
+
+
+@table("req,origin,status,want,also", GRANTED)
+def test_granted(srv, req, origin, status, want, also):
+    r = send(srv, req, origin)
+    served(r, status, **also)
+    granted(r, **dict(dict(origin=origin), **want))
+
+
+# (id, request, Origin, served() arguments); every answer a 200
+NOT_GRANTED = [
+    ("unlisted", "/api/s/data.txt", EVIL, dict(body=DATA)),
+    ("no-origin", "/api/s/data.txt", None, {}),
+    ("credentials-unlisted", "/credapi/s/data.txt", EVIL, {}),
+    ("credentials-no-origin", "/credapi/s/data.txt", None, {}),
+    ("expose-unlisted", "/expose/cgi/plain", EVIL, {}),
+    ("expose-no-origin", "/expose/cgi/plain", None, {}),
+    ("vary-handler", "/api/cgi/vary", EVIL,
+     dict(vary=["accept-encoding", "origin", "user-agent"])),
+]
+
+
+@table("req,origin,also", NOT_GRANTED)
+def test_not_granted(srv, req, origin, also):
+    r = send(srv, req, origin)
+    served(r, 200, **also)
+    not_granted(r)
 
 
 def test_outside_any_policy_nothing_added(srv):
     r = srv.get("/plainloc/s/data.txt", APP)
-    assert r.status == 200
-    assert r.ac_headers() == []
-    assert "origin" not in r.vary()
+    served(r, 200)
+    untouched(r)
 
 
-# ---- CORSAllowCredentials ---------------------------------------------------
-
-def test_credentials_on_allowed_origin(srv):
-    r = srv.get("/credapi/s/data.txt", APP)
-    granted(r, APP, credentials=True)
-
-
-def test_credentials_not_sent_to_disallowed_origin(srv):
-    r = srv.get("/credapi/s/data.txt", EVIL)
-    not_granted(r)
-
-
-def test_credentials_not_sent_without_origin(srv):
-    r = srv.get("/credapi/s/data.txt")
-    not_granted(r)
-
-
-def test_credentials_off_by_default(srv):
-    r = srv.get("/api/s/data.txt", APP)
-    granted(r, APP, credentials=False)
-
-
-# ---- CORSAllowOrigin * ------------------------------------------------------
-
-@pytest.mark.parametrize("origin", [APP, EVIL, "null", "HTTPS://X.EXAMPLE", None])
-def test_star_answers_star_for_any_or_no_origin(srv, origin):
-    r = srv.get("/star/s/data.txt", origin)
-    assert r.status == 200
-    granted(r, "*", vary=False)
-    assert "origin" not in r.vary(), "Vary: Origin with '*': %r" % r
-
-
-def test_star_overrides_backend_headers(srv):
-    r = srv.get("/star/cgi/acao", APP)
-    granted(r, "*", vary=False)
-    # every other Access-Control-* of the backend is gone
-    assert [k.lower() for k, _ in r.ac_headers()] == ["access-control-allow-origin"]
-    assert "accept-encoding" in r.vary()
-
-
-# ---- CORSExposeHeaders ------------------------------------------------------
-
-def test_expose_list_joined_as_written(srv):
-    r = srv.get("/expose/cgi/plain", APP)
-    granted(r, APP)
-    assert r.header(ACEH) == "X-One, X-Two"
-
-
-def test_expose_not_sent_to_disallowed_origin(srv):
-    r = srv.get("/expose/cgi/plain", EVIL)
-    not_granted(r)
-
-
-def test_expose_not_sent_without_origin(srv):
-    r = srv.get("/expose/cgi/plain")
-    not_granted(r)
-
-
-def test_expose_star_without_credentials_is_star(srv):
-    r = srv.get("/exposestar/cgi/plain", APP)
-    granted(r, APP)
-    assert r.header(ACEH) == "*"
-
+# ---- CORSExposeHeaders * with credentials: the names, never "*" -----------
 
 def test_expose_star_with_credentials_lists_response_headers(srv):
     r = srv.get("/exposestarcred/cgi/plain", APP)
@@ -198,12 +193,6 @@ def test_expose_star_with_credentials_never_empty(srv):
         assert v.strip(), "empty %s: %r" % (ACEH, r)
 
 
-def test_expose_list_with_star_origin(srv):
-    r = srv.get("/starexpose/cgi/plain", APP)
-    granted(r, "*", vary=False)
-    assert r.header(ACEH) == "X-One"
-
-
 def test_expose_star_with_credentials_backend_headers(srv):
     r = srv.get("/exposestarcred/cgi/acao", APP)
     granted(r, APP, credentials=True)
@@ -212,92 +201,3 @@ def test_expose_star_with_credentials_backend_headers(srv):
     assert not any(n.startswith("access-control-") for n in names), names
     # the backend's own list is replaced by ours
     assert len(r.header_all(ACEH)) == 1
-
-
-# ---- Vary -------------------------------------------------------------------
-
-def test_vary_merged_with_handler_vary(srv):
-    r = srv.get("/api/cgi/vary", APP)
-    granted(r, APP)
-    toks = r.vary_list()
-    assert sorted(toks) == ["accept-encoding", "origin", "user-agent"], toks
-
-
-def test_vary_merged_for_disallowed_origin(srv):
-    r = srv.get("/api/cgi/vary", EVIL)
-    not_granted(r)
-    assert sorted(r.vary_list()) == ["accept-encoding", "origin", "user-agent"]
-
-
-def test_vary_origin_not_duplicated(srv):
-    r = srv.get("/api/cgi/varyorigin", APP)
-    granted(r, APP)
-    assert sorted(r.vary_list()) == ["accept-encoding", "origin"], r.vary_list()
-
-
-def test_vary_star_left_alone(srv):
-    r = srv.get("/api/cgi/varystar", APP)
-    assert r.header(ACAO) == APP
-    assert r.vary_list() == ["*"], r.vary_list()
-
-
-def test_vary_merged_with_err_headers_vary(srv):
-    # mod_headers "always" puts Vary into err_headers_out
-    r = srv.get("/api/s/data.txt?custom", APP)
-    granted(r, APP)
-    toks = r.vary_list()
-    assert "x-custom" in toks and toks.count("origin") == 1, toks
-
-
-def test_vary_merged_with_mod_deflate(srv):
-    r = srv.get("/gz/s/data.txt", APP, {"Accept-Encoding": "gzip"})
-    assert r.status == 200
-    assert r.header("Content-Encoding") == "gzip"
-    granted(r, APP)
-    assert sorted(r.vary_list()) == ["accept-encoding", "origin"], r.vary_list()
-
-
-def test_vary_merged_with_mod_deflate_no_gzip(srv):
-    r = srv.get("/gz/s/data.txt", APP)
-    assert r.status == 200
-    granted(r, APP)
-    assert sorted(r.vary_list()) == ["accept-encoding", "origin"], r.vary_list()
-
-
-# ---- what is an actual request ----------------------------------------------
-
-def test_options_without_request_method_is_an_actual_request(srv):
-    r = srv.request("OPTIONS", "/api/s/data.txt", {"Origin": APP})
-    assert r.status == 200, r
-    assert r.header("Allow")
-    granted(r, APP)
-    assert not r.has("Access-Control-Allow-Methods")
-
-
-def test_get_with_request_method_header_is_an_actual_request(srv):
-    r = srv.request("GET", "/api/s/data.txt",
-                    {"Origin": APP, "Access-Control-Request-Method": "PUT"})
-    assert r.status == 200 and r.body.startswith(b"static data")
-    granted(r, APP)
-    assert not r.has("Access-Control-Allow-Methods")
-
-
-def test_range_request_206(srv):
-    r = srv.get("/api/s/data.txt", APP, {"Range": "bytes=0-5"})
-    assert r.status == 206, r
-    assert r.body == b"static"
-    granted(r, APP)
-
-
-def test_directory_index_internal_redirect(srv):
-    r = srv.get("/api/s/", APP)
-    assert r.status == 200 and r.body == b"<p>hi</p>\n", r
-    granted(r, APP)
-
-
-@pytest.mark.parametrize("path,status", [("/star/cgi/fail", 500),
-                                         ("/star/s/missing", 404)])
-def test_star_on_errors(srv, path, status):
-    r = srv.get(path, APP)
-    assert r.status == status
-    granted(r, "*", vary=False)

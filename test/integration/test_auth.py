@@ -5,17 +5,18 @@ can stop it (preflights never carry credentials); a refused one gets normal
 access control (401 behind Basic auth, 403 behind Require ip).  Actual
 requests are authenticated as usual, and their 401/403 answers carry the
 CORS headers so that the page can read them.
+
+Tables: ALLOWED and REFUSED preflights, ACTUAL requests.
 """
 import base64
 import os
-import shutil
 
 import pytest
 
-from pfhelpers import (ORIGIN, OTHER, ac_headers, assert_no_ac,
-                       assert_preflight_allowed, assert_preflight_refused,
-                       body_of, describe, make_htpasswd, preflight,
-                       read_lines, recorder_cgi, shared_dir, vary_tokens)
+from cors_helpers import (ORIGIN, OTHER, assert_preflight_allowed,
+                          assert_preflight_refused, granted, make_htpasswd,
+                          not_granted, preflight, read_lines, recorder_cgi,
+                          table)
 
 USER, PASSWORD = "alice", "s3cret"
 
@@ -45,21 +46,14 @@ CORSAllowMethods PUT
 
 
 @pytest.fixture(scope="module")
-def dirs():
-    d = shared_dir("pf-auth-")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def srv(httpd_module, dirs):
-    pw = os.path.join(dirs, "htpasswd")
+def srv(httpd_module, scratch_dir):
+    pw = os.path.join(scratch_dir, "htpasswd")
     make_htpasswd(pw, USER, PASSWORD)
     conf = CONF % {"auth": AUTH % pw, "policy": POLICY, "origin": ORIGIN}
     return httpd_module(
         conf,
         files={"auth/f.txt": "secret body\n", "ipdeny/f.txt": "ip body\n"},
-        cgi={"rec": recorder_cgi(os.path.join(dirs, "runs"))})
+        cgi={"rec": recorder_cgi(os.path.join(scratch_dir, "runs"))})
 
 
 def _basic(user, password):
@@ -71,91 +65,111 @@ GOOD = _basic(USER, PASSWORD)
 BAD = _basic(USER, "wrong")
 
 
-def _cors_401(r, origin=ORIGIN):
-    """401 from authentication, readable by the page."""
-    assert r.status == 401, describe(r)
-    assert r.header("WWW-Authenticate"), describe(r)
-    assert ac_headers(r) == {"access-control-allow-origin": origin,
-                             "access-control-allow-credentials": "true"}, \
-        describe(r)
-    assert "origin" in vary_tokens(r), describe(r)
+PNA = [("Access-Control-Request-Private-Network", "true")]
+AUTH_POLICY = dict(methods="PUT", credentials=True)
+
+# ---------------------------------------------------------------- preflights
+# (id, path, Origin, method, Access-Control-Request-Headers, extra fields,
+#  assert_preflight_allowed arguments)
+ALLOWED = [
+    # before authentication (a preflight never carries credentials) ...
+    ("basic-auth", "/auth/f.txt", ORIGIN, "PUT", "x-foo,authorization", None,
+     dict(AUTH_POLICY, headers="X-Foo, Authorization")),
+    ("basic-auth-safelisted", "/auth/f.txt", ORIGIN, "GET", None, None,
+     AUTH_POLICY),
+    # ... and before authorization: documented trade-off, the preflight
+    # answer reveals only the policy
+    ("require-ip", "/ipdeny/f.txt", ORIGIN, "PUT", None, None,
+     dict(methods="PUT")),
+]
 
 
-# ---------------------------------------------------------------- Basic auth
-def test_allowed_preflight_bypasses_basic_auth(srv):
-    r = preflight(srv, "/auth/f.txt", ORIGIN, "PUT", "x-foo,authorization")
-    assert_preflight_allowed(r, methods="PUT",
-                             headers="X-Foo, Authorization", credentials=True)
-    assert r.header("WWW-Authenticate") is None, describe(r)
-    r = preflight(srv, "/auth/f.txt", ORIGIN, "GET")
-    assert_preflight_allowed(r, methods="PUT", credentials=True)
+@table("path,origin,method,req_headers,extra,want", ALLOWED)
+def test_allowed_preflight_bypasses_access_control(srv, path, origin, method,
+                                                   req_headers, extra, want):
+    r = preflight(srv, path, origin, method, req_headers, extra)
+    assert_preflight_allowed(r, **want)
+    assert r.header("WWW-Authenticate") is None, r
 
 
-@pytest.mark.parametrize("origin,method,req_headers,extra", [
-    (OTHER, "PUT", None, None),
-    ("https://A.example", "GET", None, None),
-    ("null", "GET", None, None),
-    (ORIGIN, "DELETE", None, None),
-    (ORIGIN, "put", None, None),
-    (ORIGIN, "PUT", "x-bar", None),
-    (ORIGIN, "GET", None, [("Access-Control-Request-Private-Network", "true")]),
-], ids=["origin", "malformed-origin", "null", "method", "method-case",
-        "header", "pna"])
-def test_refused_preflight_gets_401(srv, origin, method, req_headers, extra):
-    r = preflight(srv, "/auth/f.txt", origin, method, req_headers, extra)
+# (id, path, Origin, method, Access-Control-Request-Headers, extra fields,
+#  status, whether the preflight Vary is sent)
+REFUSED = [
     # normal access control: authentication required, nothing granted
-    assert_preflight_refused(r, status=401, vary=False)
-    assert r.header("WWW-Authenticate"), describe(r)
-
-
-def test_refused_preflight_with_credentials_still_refused(srv):
+    ("origin", "/auth/f.txt", OTHER, "PUT", None, None, 401, False),
+    ("malformed-origin", "/auth/f.txt", "https://A.example", "GET", None, None,
+     401, False),
+    ("null", "/auth/f.txt", "null", "GET", None, None, 401, False),
+    ("method", "/auth/f.txt", ORIGIN, "DELETE", None, None, 401, False),
+    ("method-case", "/auth/f.txt", ORIGIN, "put", None, None, 401, False),
+    ("header", "/auth/f.txt", ORIGIN, "PUT", "x-bar", None, 401, False),
+    ("pna", "/auth/f.txt", ORIGIN, "GET", None, PNA, 401, False),
     # authenticated, but refused by the policy: the module's 403
-    r = preflight(srv, "/auth/f.txt", OTHER, "PUT", extra=[GOOD])
-    assert_preflight_refused(r, status=403)
+    ("with-credentials", "/auth/f.txt", OTHER, "PUT", None, [GOOD], 403, True),
+    # Require ip: its 403
+    ("require-ip-method", "/ipdeny/f.txt", ORIGIN, "DELETE", None, None, 403,
+     False),
+    ("require-ip-origin", "/ipdeny/f.txt", OTHER, "PUT", None, None, 403,
+     False),
+]
 
 
-def test_actual_without_credentials_401_with_cors(srv):
-    r = srv.request("GET", "/auth/f.txt", [("Origin", ORIGIN)])
-    _cors_401(r)
-    assert b"secret body" not in body_of(r)
+@table("path,origin,method,req_headers,extra,status,vary", REFUSED)
+def test_refused_preflight_gets_access_control(srv, path, origin, method,
+                                               req_headers, extra, status, vary):
+    r = preflight(srv, path, origin, method, req_headers, extra)
+    assert_preflight_refused(r, status=status, vary=vary)
+    if status == 401:
+        assert r.header("WWW-Authenticate"), r
 
 
-def test_actual_with_bad_credentials_401_with_cors(srv):
-    r = srv.request("GET", "/auth/f.txt", [("Origin", ORIGIN), BAD])
-    _cors_401(r)
+# ----------------------------------------------------------- actual requests
+BODY = {"/auth/f.txt": b"secret body\n", "/ipdeny/f.txt": b"ip body\n"}
+CRED = dict(credentials=True)
+ACRM = ("Access-Control-Request-Method", "PUT")
+
+# (id, method, path, request fields, status, granted() arguments, or None:
+#  not granted)
+ACTUAL = [
+    # authenticated as usual; a 401 the page can read
+    ("no-credentials", "GET", "/auth/f.txt", [("Origin", ORIGIN)], 401, CRED),
+    ("bad-credentials", "GET", "/auth/f.txt", [("Origin", ORIGIN), BAD], 401,
+     CRED),
+    ("credentials", "GET", "/auth/f.txt", [("Origin", ORIGIN), GOOD], 200,
+     CRED),
+    ("other-origin", "GET", "/auth/f.txt", [("Origin", OTHER)], 401, None),
+    ("other-origin-credentials", "GET", "/auth/f.txt", [("Origin", OTHER), GOOD],
+     200, None),
+    # OPTIONS without -Request-Method, or without Origin, is no preflight:
+    # an ordinary request, so authentication applies
+    ("options-no-request-method", "OPTIONS", "/auth/f.txt", [("Origin", ORIGIN)],
+     401, CRED),
+    ("options-no-origin", "OPTIONS", "/auth/f.txt", [ACRM], 401, None),
+    # Require ip: a 403 the page can read
+    ("require-ip", "GET", "/ipdeny/f.txt", [("Origin", ORIGIN)], 403, {}),
+    ("require-ip-other-origin", "GET", "/ipdeny/f.txt", [("Origin", OTHER)], 403,
+     None),
+]
 
 
-def test_actual_with_credentials_200_with_cors(srv):
-    r = srv.request("GET", "/auth/f.txt", [("Origin", ORIGIN), GOOD])
-    assert r.status == 200 and body_of(r) == b"secret body\n", describe(r)
-    assert ac_headers(r) == {"access-control-allow-origin": ORIGIN,
-                             "access-control-allow-credentials": "true"}, \
-        describe(r)
-    assert "origin" in vary_tokens(r), describe(r)
+@table("method,path,fields,status,want", ACTUAL)
+def test_actual(srv, method, path, fields, status, want):
+    r = srv.request(method, path, fields)
+    assert r.status == status, r
+    if status == 200:
+        assert r.body == BODY[path], r
+    else:
+        assert BODY[path].strip() not in r.body, r
+    if status == 401:
+        assert r.header("WWW-Authenticate"), r
+    if want is None:
+        not_granted(r)
+    else:
+        granted(r, ORIGIN, only=True, **want)
 
 
-def test_actual_from_other_origin_401_without_cors(srv):
-    r = srv.request("GET", "/auth/f.txt", [("Origin", OTHER)])
-    assert r.status == 401, describe(r)
-    assert_no_ac(r)
-    assert "origin" in vary_tokens(r), describe(r)
-    r = srv.request("GET", "/auth/f.txt", [("Origin", OTHER), GOOD])
-    assert r.status == 200, describe(r)
-    assert_no_ac(r)
-
-
-def test_options_without_request_method_is_authenticated(srv):
-    # not a preflight: an ordinary (actual) request, so authentication applies
-    r = srv.request("OPTIONS", "/auth/f.txt", [("Origin", ORIGIN)])
-    _cors_401(r)
-    r = srv.request("OPTIONS", "/auth/f.txt",
-                    [("Access-Control-Request-Method", "PUT")])
-    assert r.status == 401, describe(r)
-    assert_no_ac(r)
-
-
-def test_cgi_behind_auth(srv, dirs):
-    runs = os.path.join(dirs, "runs")
+def test_cgi_behind_auth(srv, scratch_dir):
+    runs = os.path.join(scratch_dir, "runs")
     before = len(read_lines(runs))
     r = preflight(srv, "/cgi-bin/rec?pf", ORIGIN, "PUT", "x-foo")
     assert_preflight_allowed(r, methods="PUT", headers="X-Foo, Authorization",
@@ -164,34 +178,10 @@ def test_cgi_behind_auth(srv, dirs):
     assert_preflight_refused(r, status=401, vary=False)
     r = srv.request("PUT", "/cgi-bin/rec?nocred", [("Origin", ORIGIN)],
                     body=b"x")
-    _cors_401(r)
+    assert r.status == 401 and r.header("WWW-Authenticate"), r
+    granted(r, ORIGIN, credentials=True, only=True)
     r = srv.request("PUT", "/cgi-bin/rec?cred", [("Origin", ORIGIN), GOOD],
                     body=b"x")
-    assert r.status == 200 and body_of(r) == b"cgi ran\n", describe(r)
-    assert r.header("Access-Control-Allow-Origin") == ORIGIN, describe(r)
+    assert r.status == 200 and r.body == b"cgi ran\n", r
+    assert r.header("Access-Control-Allow-Origin") == ORIGIN, r
     assert read_lines(runs)[before:] == ["PUT /cgi-bin/rec?cred"]
-
-
-# ---------------------------------------------------------------- Require ip
-def test_allowed_preflight_bypasses_require_ip(srv):
-    # documented trade-off: the preflight answer reveals only the policy
-    r = preflight(srv, "/ipdeny/f.txt", ORIGIN, "PUT")
-    assert_preflight_allowed(r, methods="PUT")
-
-
-def test_refused_preflight_behind_require_ip_403(srv):
-    for origin, method in ((ORIGIN, "DELETE"), (OTHER, "PUT")):
-        r = preflight(srv, "/ipdeny/f.txt", origin, method)
-        assert_preflight_refused(r, status=403, vary=False)
-
-
-def test_actual_behind_require_ip_403_with_cors(srv):
-    r = srv.request("GET", "/ipdeny/f.txt", [("Origin", ORIGIN)])
-    assert r.status == 403, describe(r)
-    assert b"ip body" not in body_of(r)
-    assert ac_headers(r) == {"access-control-allow-origin": ORIGIN}, \
-        describe(r)
-    assert "origin" in vary_tokens(r), describe(r)
-    r = srv.request("GET", "/ipdeny/f.txt", [("Origin", OTHER)])
-    assert r.status == 403, describe(r)
-    assert_no_ac(r)

@@ -10,16 +10,14 @@ refused -> 403 without any; both with
 ``Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers``.
 """
 import os
-import shutil
 import time
 
 import pytest
 
-from pfhelpers import (ORIGIN, OTHER, ac_headers, assert_no_ac, vary_tokens,
-                       assert_preflight_allowed, assert_preflight_refused,
-                       body_of, describe, preflight, preflight_headers,
-                       read_lines, recorder_cgi, shared_dir, split_responses,
-                       SLOW)
+from cors_helpers import (ORIGIN, OTHER, SLOW, assert_preflight_allowed,
+                          assert_preflight_refused, granted, not_granted,
+                          preflight, preflight_headers, read_lines,
+                          recorder_cgi, split_responses)
 
 POLICY = "CORSAllowOrigin %s\n" % ORIGIN
 
@@ -59,14 +57,7 @@ def _conf(backend_url):
 
 
 @pytest.fixture(scope="module")
-def rec_dir():
-    d = shared_dir("pf-rec-")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def srv(httpd_module, backend, rec_dir):
+def srv(httpd_module, backend, scratch_dir):
     files = {}
     for loc in list(LOCATIONS) + ["/any/"]:
         files[loc.strip("/") + "/f.txt"] = "static body\n"
@@ -75,11 +66,7 @@ def srv(httpd_module, backend, rec_dir):
         _conf(backend.url), files=files,
         htaccess={"ht": "CORSAllowOrigin %s\nCORSAllowMethods PUT\n"
                         "CORSAllowHeaders X-Ht\n" % ORIGIN},
-        cgi={"rec": recorder_cgi(os.path.join(rec_dir, "runs"))})
-
-
-def _no_5xx(r):
-    assert r.status < 500, describe(r)
+        cgi={"rec": recorder_cgi(os.path.join(scratch_dir, "runs"))})
 
 
 # ---------------------------------------------------------------------------
@@ -243,28 +230,28 @@ def test_options_without_request_method_is_actual_request(srv):
     # httpd's own OPTIONS answer (200 + Allow), with CORS headers of an
     # actual request from an allowed origin
     r = srv.request("OPTIONS", "/p/f.txt", [("Origin", ORIGIN)])
-    assert r.status == 200, describe(r)
-    assert r.header("Allow"), describe(r)
-    assert ac_headers(r) == {"access-control-allow-origin": ORIGIN}, describe(r)
+    assert r.status == 200, r
+    assert r.header("Allow"), r
+    granted(r, ORIGIN, only=True)
 
 
 def test_options_without_origin_is_not_cors(srv):
     r = srv.request("OPTIONS", "/m/f.txt",
                     preflight_headers(origin=None, method="PUT"))
-    assert r.status == 200, describe(r)
-    assert r.header("Allow"), describe(r)
-    assert_no_ac(r)
+    assert r.status == 200, r
+    assert r.header("Allow"), r
+    not_granted(r, vary=False)
 
 
-def test_options_not_preflight_reaches_cgi(srv, rec_dir):
-    runs = os.path.join(rec_dir, "runs")
+def test_options_not_preflight_reaches_cgi(srv, scratch_dir):
+    runs = os.path.join(scratch_dir, "runs")
     before = len(read_lines(runs))
     r = srv.request("OPTIONS", "/cgi-bin/rec?noacrm", [("Origin", ORIGIN)])
-    assert r.status == 200 and body_of(r) == b"cgi ran\n", describe(r)
+    assert r.status == 200 and r.body == b"cgi ran\n", r
     r = srv.request("OPTIONS", "/cgi-bin/rec?noorigin",
                     preflight_headers(origin=None, method="PUT"))
-    assert r.status == 200 and body_of(r) == b"cgi ran\n", describe(r)
-    assert_no_ac(r)
+    assert r.status == 200 and r.body == b"cgi ran\n", r
+    not_granted(r, vary=False)
     assert read_lines(runs)[before:] == ["OPTIONS /cgi-bin/rec?noacrm",
                                          "OPTIONS /cgi-bin/rec?noorigin"]
 
@@ -272,10 +259,10 @@ def test_options_not_preflight_reaches_cgi(srv, rec_dir):
 def test_options_not_preflight_reaches_backend(srv, backend):
     backend.clear()
     r = srv.request("OPTIONS", "/proxy/a", [("Origin", ORIGIN)])
-    assert r.status == 200 and body_of(r) == b"backend body\n", describe(r)
+    assert r.status == 200 and r.body == b"backend body\n", r
     r = srv.request("OPTIONS", "/proxy/b",
                     preflight_headers(origin=None, method="PUT"))
-    assert r.status == 200 and body_of(r) == b"backend body\n", describe(r)
+    assert r.status == 200 and r.body == b"backend body\n", r
     assert [(m, p) for m, p, _ in backend.requests] == [("OPTIONS", "/a"),
                                                          ("OPTIONS", "/b")]
 
@@ -283,8 +270,8 @@ def test_options_not_preflight_reaches_backend(srv, backend):
 # ---------------------------------------------------------------------------
 # A preflight never reaches the handler
 # ---------------------------------------------------------------------------
-def test_preflight_never_runs_cgi(srv, rec_dir):
-    runs = os.path.join(rec_dir, "runs")
+def test_preflight_never_runs_cgi(srv, scratch_dir):
+    runs = os.path.join(scratch_dir, "runs")
     before = len(read_lines(runs))
     r = preflight(srv, "/cgi-bin/rec?pf1", ORIGIN, "PUT")
     assert_preflight_allowed(r, methods="PUT")
@@ -297,9 +284,9 @@ def test_preflight_never_runs_cgi(srv, rec_dir):
     # the actual request does run it
     r = srv.request("PUT", "/cgi-bin/rec?actual", [("Origin", ORIGIN)],
                     body=b"x")
-    assert r.status == 200 and body_of(r) == b"cgi ran\n", describe(r)
+    assert r.status == 200 and r.body == b"cgi ran\n", r
     assert r.header("X-Cgi") == "yes"
-    assert r.header("Access-Control-Allow-Origin") == ORIGIN, describe(r)
+    assert r.header("Access-Control-Allow-Origin") == ORIGIN, r
     assert read_lines(runs)[before:] == ["PUT /cgi-bin/rec?actual"]
 
 
@@ -313,19 +300,19 @@ def test_preflight_never_reaches_backend(srv, backend):
     assert_preflight_refused(r)
     assert backend.requests == []
     r = srv.request("PUT", "/proxy/x", [("Origin", ORIGIN)], body=b"x")
-    assert r.status == 200 and body_of(r) == b"backend body\n", describe(r)
+    assert r.status == 200 and r.body == b"backend body\n", r
     assert [(m, p) for m, p, _ in backend.requests] == [("PUT", "/x")]
     # the backend's own Access-Control-* (ACAO "*", -Credentials) replaced
-    assert ac_headers(r) == {"access-control-allow-origin": ORIGIN}, describe(r)
+    granted(r, ORIGIN, only=True)
 
 
 def test_preflight_never_serves_static(srv):
     r = preflight(srv, "/p/f.txt", ORIGIN, "GET")
     assert_preflight_allowed(r, methods=DEF)
     for name in ("Last-Modified", "ETag", "Allow"):
-        assert r.header(name) is None, describe(r)
+        assert r.header(name) is None, r
     r = srv.request("GET", "/p/f.txt", [("Origin", ORIGIN)])
-    assert r.status == 200 and body_of(r) == b"static body\n", describe(r)
+    assert r.status == 200 and r.body == b"static body\n", r
 
 
 def test_preflight_with_body_keeps_connection_in_step(srv):
@@ -350,23 +337,15 @@ def test_preflight_with_body_keeps_connection_in_step(srv):
 # ---------------------------------------------------------------------------
 # Access-Control-Request-Headers as it may arrive
 # ---------------------------------------------------------------------------
-ACRH = "Access-Control-Request-Headers"
-
-
-def _pf_lines(srv, path, acrh_values, method="GET", origin=ORIGIN):
-    h = [("Origin", origin), ("Access-Control-Request-Method", method)]
-    h += [(ACRH, v) for v in acrh_values]
-    return srv.request("OPTIONS", path, h)
-
-
 def test_acrh_split_over_lines(srv):
-    r = _pf_lines(srv, "/h/f.txt", ["x-foo", "content-type"])
+    r = preflight(srv, "/h/f.txt", req_headers=["x-foo", "content-type"])
     assert_preflight_allowed(r, methods=DEF, headers="X-Foo, Content-Type")
-    r = _pf_lines(srv, "/h/f.txt", ["x-foo", "x-bar"])
+    r = preflight(srv, "/h/f.txt", req_headers=["x-foo", "x-bar"])
     assert_preflight_refused(r)
-    r = _pf_lines(srv, "/h/f.txt", ["x-foo", "content-type", "authorization"])
+    r = preflight(srv, "/h/f.txt",
+                  req_headers=["x-foo", "content-type", "authorization"])
     assert_preflight_refused(r)
-    r = _pf_lines(srv, "/hstarc/f.txt", ["x-a, X-B", "x-c"])
+    r = preflight(srv, "/hstarc/f.txt", req_headers=["x-a, X-B", "x-c"])
     assert_preflight_allowed(r, methods=DEF, headers="x-a, x-b, x-c",
                              credentials=True)
 
@@ -375,12 +354,12 @@ def test_acrh_split_over_lines(srv):
     "x-foo,,content-type", " x-foo , content-type ", ",x-foo,",
     "x-foo,\tcontent-type", "x-foo , , ,content-type", "x-foo,x-foo"])
 def test_acrh_spaces_and_empty_elements(srv, value):
-    r = _pf_lines(srv, "/h/f.txt", [value])
+    r = preflight(srv, "/h/f.txt", req_headers=[value])
     assert_preflight_allowed(r, methods=DEF, headers="X-Foo, Content-Type")
 
 
 def test_acrh_empty_elements_still_checked(srv):
-    r = _pf_lines(srv, "/h/f.txt", [" , x-foo ,, x-bar , "])
+    r = preflight(srv, "/h/f.txt", req_headers=[" , x-foo ,, x-bar , "])
     assert_preflight_refused(r)
 
 
@@ -391,7 +370,7 @@ def test_acrh_empty_elements_still_checked(srv):
 def test_acrh_non_token_refused(srv, value):
     # "*" would allow any well-formed name: only the malformation refuses
     for path in ("/hstar/f.txt", "/hstarc/f.txt"):
-        r = _pf_lines(srv, path, [value])
+        r = preflight(srv, path, req_headers=[value])
         assert_preflight_refused(r)
 
 
@@ -402,17 +381,17 @@ def test_acrh_thousands_of_commas(srv):
     # lines, which httpd joins as ", , ,", request no name.
     value = "x-foo" + "," * 7000 + "content-type"
     t = time.monotonic()
-    r = _pf_lines(srv, "/h/f.txt", [value])
+    r = preflight(srv, "/h/f.txt", req_headers=[value])
     assert_preflight_allowed(r, methods=DEF, headers="X-Foo, Content-Type")
-    r = _pf_lines(srv, "/h/f.txt", [""] * 16)
+    r = preflight(srv, "/h/f.txt", req_headers=[""] * 16)
     assert_preflight_allowed(r, methods=DEF)
-    r = _pf_lines(srv, "/h/f.txt", [""] * 11 + ["x-foo"])
+    r = preflight(srv, "/h/f.txt", req_headers=[""] * 11 + ["x-foo"])
     assert_preflight_allowed(r, methods=DEF, headers="X-Foo, Content-Type")
-    r = _pf_lines(srv, "/h/f.txt", ["x-foo ,,, , content-type,"])
+    r = preflight(srv, "/h/f.txt", req_headers=["x-foo ,,, , content-type,"])
     assert_preflight_allowed(r, methods=DEF, headers="X-Foo, Content-Type")
-    r = _pf_lines(srv, "/hstar/f.txt", [value])
+    r = preflight(srv, "/hstar/f.txt", req_headers=[value])
     assert_preflight_allowed(r, methods=DEF, headers="*")
-    r = _pf_lines(srv, "/h/f.txt", [", " * 3900 + "x-bar"])
+    r = preflight(srv, "/h/f.txt", req_headers=[", " * 3900 + "x-bar"])
     assert_preflight_refused(r)
     assert time.monotonic() - t < 5 * SLOW
 
@@ -424,12 +403,12 @@ def test_acrh_repeated_names(srv):
     # is read.
     value = ",".join(["x-foo", "Content-Type"] * 400)  # ~7.6 KB
     assert len(value) < 8000
-    r = _pf_lines(srv, "/h/f.txt", [value])
+    r = preflight(srv, "/h/f.txt", req_headers=[value])
     assert_preflight_refused(r)
     srv.wait_log("more request headers than the policy lists")
-    r = _pf_lines(srv, "/h/f.txt", ["x-foo, Content-Type"])
+    r = preflight(srv, "/h/f.txt", req_headers=["x-foo, Content-Type"])
     assert_preflight_allowed(r, methods=DEF, headers="X-Foo, Content-Type")
-    r = _pf_lines(srv, "/hstar/f.txt", [value])
+    r = preflight(srv, "/hstar/f.txt", req_headers=[value])
     assert_preflight_allowed(r, methods=DEF, headers="*")
 
 
@@ -456,41 +435,36 @@ def test_acrh_near_maximum_size(srv):
     # 8000 bytes: within httpd's default LimitRequestFieldSize (8190)
     value = _names_of_size(8000)
     t = time.monotonic()
-    r = _pf_lines(srv, "/hstar/f.txt", [value])
+    r = preflight(srv, "/hstar/f.txt", req_headers=[value])
     assert_preflight_allowed(r, methods=DEF, headers="*")
-    r = _pf_lines(srv, "/hstar/f.txt", [_names_of_size(8000, "authorization")])
+    r = preflight(srv, "/hstar/f.txt",
+                  req_headers=[_names_of_size(8000, "authorization")])
     assert_preflight_refused(r)
-    r = _pf_lines(srv, "/h/f.txt", [value])
+    r = preflight(srv, "/h/f.txt", req_headers=[value])
     assert_preflight_refused(r)
     # with credentials every name is reflected: answer stays correct
-    r = _pf_lines(srv, "/hstarc/f.txt", [value])
-    assert r.status == 204, describe(r)
+    r = preflight(srv, "/hstarc/f.txt", req_headers=[value])
+    assert r.status == 204, r
     assert r.header("Access-Control-Allow-Headers") == value.lower()
     # split over lines whose join (httpd limits it too) is near maximum
     half = _names_of_size(3950)
-    r = _pf_lines(srv, "/hstar/f.txt", [half, half])
+    r = preflight(srv, "/hstar/f.txt", req_headers=[half, half])
     assert_preflight_allowed(r, methods=DEF, headers="*")
-    r = _pf_lines(srv, "/hstar/f.txt", [half, half[:-20], "x y"])
+    r = preflight(srv, "/hstar/f.txt", req_headers=[half, half[:-20], "x y"])
     assert_preflight_refused(r)
     assert time.monotonic() - t < 5 * SLOW
 
 
-def test_acrh_over_field_limit_never_5xx(srv):
-    r = _pf_lines(srv, "/hstar/f.txt", ["x-a," * 2600])
-    _no_5xx(r)
-    assert r.status != 204, describe(r)
-    assert_no_ac(r)
+def test_acrh_over_field_limit_refused_by_httpd(srv):
+    # past LimitRequestFieldSize: httpd answers 400 before any module runs
+    r = preflight(srv, "/hstar/f.txt", req_headers=["x-a," * 2600])
+    assert r.status == 400, r
+    not_granted(r, vary=False)
 
 
 # ---------------------------------------------------------------------------
 # Hostile Origin / Access-Control-Request-Method values
 # ---------------------------------------------------------------------------
-def _hostile(srv, path, origins, methods):
-    h = [("Origin", o) for o in origins]
-    h += [("Access-Control-Request-Method", m) for m in methods]
-    return srv.request("OPTIONS", path, h)
-
-
 HOSTILE_ORIGINS = [
     ("dup", [ORIGIN, ORIGIN]),
     ("dup2", [ORIGIN, OTHER]),
@@ -516,12 +490,11 @@ HOSTILE_ORIGINS = [
                          ids=[c[0] for c in HOSTILE_ORIGINS])
 def test_hostile_origin_refused(srv, name, origins):
     for path in ("/p/f.txt", "/cred/f.txt", "/cgi-bin/rec"):
-        r = _hostile(srv, path, origins, ["GET"])
-        _no_5xx(r)
+        r = preflight(srv, path, origins, ["GET"])
         # httpd itself refuses control characters (400); the rest is the
         # module's to refuse (403)
-        assert r.status == (400 if name == "ctl" else 403), describe(r)
-        assert_no_ac(r)
+        assert_preflight_refused(r, status=400 if name == "ctl" else 403,
+                                 vary=False)
 
 
 HOSTILE_METHODS = [
@@ -546,10 +519,8 @@ HOSTILE_METHODS = [
 @pytest.mark.parametrize("name,path,methods", HOSTILE_METHODS,
                          ids=[c[0] for c in HOSTILE_METHODS])
 def test_hostile_request_method_refused(srv, name, path, methods):
-    r = _hostile(srv, path, [ORIGIN], methods)
-    _no_5xx(r)
-    assert r.status == 403, describe(r)
-    assert_no_ac(r)
+    r = preflight(srv, path, [ORIGIN], methods)
+    assert_preflight_refused(r, vary=False)
 
 
 def test_empty_values_never_granted(srv):
@@ -558,26 +529,18 @@ def test_empty_values_never_granted(srv):
     for origins, methods in (([""], ["GET"]), ([ORIGIN], [""]),
                              ([""], [""])):
         for path in ("/p/f.txt", "/mstarc/f.txt"):
-            r = _hostile(srv, path, origins, methods)
-            _no_5xx(r)
-            assert r.status != 204, describe(r)
-            assert_no_ac(r)
+            r = preflight(srv, path, origins, methods)
+            assert r.status != 204 and r.status < 500, r
+            not_granted(r, vary=False)
 
 
-def test_control_bytes_never_5xx(srv):
+def test_control_bytes_refused_by_httpd(srv):
+    # httpd refuses control characters in a field value (400)
     for origins, methods in (([b"https://a.example\x01"], ["GET"]),
                              ([ORIGIN], [b"PUT\x01"])):
-        r = _hostile(srv, "/mstarc/f.txt", origins, methods)
-        _no_5xx(r)
-        assert_no_ac(r)
-
-
-def test_server_alive_after_hostile_input(srv):
-    # conftest also fails the module's teardown when a child crashed
-    for _ in range(3):
-        r = srv.request("GET", "/p/f.txt", [("Origin", ORIGIN)])
-        assert r.status == 200 and body_of(r) == b"static body\n", describe(r)
-    assert "exit signal" not in srv.error_log()
+        r = preflight(srv, "/mstarc/f.txt", origins, methods)
+        assert r.status == 400, r
+        not_granted(r, vary=False)
 
 
 def test_preflight_redirected_before_module_is_refused(httpd):
@@ -592,7 +555,6 @@ def test_preflight_redirected_before_module_is_refused(httpd):
     r = srv.request("OPTIONS", "/moved/x", {
         "Origin": ORIGIN, "Access-Control-Request-Method": "GET"})
     assert r.status == 302
-    assert_no_ac(r)
-    assert "origin" in vary_tokens(r)
+    not_granted(r)
     srv.wait_log("/moved/x", which="access")
     assert "cors=preflight-refused" in srv.access_log()

@@ -43,8 +43,8 @@ import time
 import pytest
 
 from conftest import REQUEST_TIMEOUT, Server, configtest
-from cors_asserts import ACAC, ACAO, ACEH, CGI, granted, not_granted
-from pfhelpers import SLOW, wait_for
+from cors_helpers import (ACAC, ACAO, ACEH, CGI, SLOW, granted, not_granted,
+                          wait_for)
 
 EVIL = "https://evil.example"
 BOB = "https://bob.example"
@@ -360,7 +360,7 @@ def hosting(httpd_module, backend):
 
 
 # What a response must carry:
-#   ("grant", origin, credentials)   exactly that grant (cors_asserts.granted)
+#   ("grant", origin, credentials)   exactly that grant (cors_helpers.granted)
 #   ("refuse",)                      a policy applied and said no: no
 #                                    Access-Control-*, Vary: Origin
 #   ("nothing",)                     no Access-Control-* at all

@@ -36,8 +36,8 @@ import time
 
 import pytest
 
-from pfhelpers import (SLOW, ac_headers, describe, make_htpasswd, shared_dir,
-                       vary_tokens)
+from conftest import Resp, shared_dir
+from cors_helpers import SLOW, make_htpasswd
 
 APP = "https://app.example.com"
 EVIL = "https://evil.example"
@@ -52,25 +52,11 @@ PREFLIGHT_VARY = ["origin", "access-control-request-method",
 # --------------------------------------------------------------------------
 # Wire helpers
 # --------------------------------------------------------------------------
-class WireResp:
+class WireResp(Resp):
     """One response read off the wire (interim 1xx ones included)."""
 
     def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-    def header_all(self, name):
-        n = name.lower()
-        return [v for k, v in self.headers if k.lower() == n]
-
-    def header(self, name):
-        vals = self.header_all(name)
-        assert len(vals) <= 1, "%s repeated: %r" % (name, vals)
-        return vals[0] if vals else None
-
-    def __repr__(self):
-        return "WireResp(%s)" % describe(self)
+        Resp.__init__(self, status, "", headers, body)
 
 
 def _dechunk(data):
@@ -179,22 +165,22 @@ def assert_allowed_204(r, methods="GET, PUT", origin=APP):
     """The preflight answer: 204, no body, the grant, the preflight Vary,
     and nothing that a later phase or a handler adds (Last-Modified, ETag,
     Content-Type, negotiation's Alternates/TCN/"Vary: accept")."""
-    assert r.status == 204, describe(r)
-    assert r.body == b"", describe(r)
-    assert r.header("Content-Length") in (None, "0"), describe(r)
-    assert ac_headers(r) == {"access-control-allow-origin": origin,
+    assert r.status == 204, repr(r)
+    assert r.body == b"", repr(r)
+    assert r.header("Content-Length") in (None, "0"), repr(r)
+    assert r.ac_fields() == {"access-control-allow-origin": origin,
                              "access-control-allow-methods": methods}, \
-        describe(r)
-    assert vary_tokens(r) == PREFLIGHT_VARY, describe(r)
+        repr(r)
+    assert r.vary_list() == PREFLIGHT_VARY, repr(r)
     for name in ("Last-Modified", "ETag", "Content-Type", "WWW-Authenticate",
                  "Alternates", "TCN"):
-        assert r.header(name) is None, describe(r)
+        assert r.header(name) is None, repr(r)
 
 
 def assert_401_no_grant(r):
-    assert r.status == 401, describe(r)
-    assert r.header("WWW-Authenticate"), describe(r)
-    assert ac_headers(r) == {}, describe(r)
+    assert r.status == 401, repr(r)
+    assert r.header("WWW-Authenticate"), repr(r)
+    assert r.ac_fields() == {}, repr(r)
 
 
 # --------------------------------------------------------------------------
@@ -611,7 +597,7 @@ def test_d_one_response_for_oversized_preflight(asrv, path):
                                   body=b"x" * 100))
     r = _one_response(wire, 413)
     assert b"Bad Request" not in wire, wire
-    assert ac_headers(r) == {}, r
+    assert r.ac_fields() == {}, r
 
 
 @pytest.mark.parametrize("path", ["/open/f.txt", "/open2/f.txt"],
@@ -622,7 +608,7 @@ def test_d_one_response_for_bad_chunk_preflight(asrv, path):
                                   extra=[("Transfer-Encoding", "chunked")],
                                   body=BAD_CHUNKED[0][1]))
     r = _one_response(wire, 400)
-    assert ac_headers(r) == {}, r
+    assert r.ac_fields() == {}, r
 
 
 def test_d_preflight_with_small_body_unprotected(asrv):
@@ -678,8 +664,8 @@ def bsrv(request, httpd_module, bdir):
 
 
 def _always_fields(r):
-    assert r.header("Strict-Transport-Security") == "max-age=1", describe(r)
-    assert r.header("X-Content-Type-Options") == "nosniff", describe(r)
+    assert r.header("Strict-Transport-Security") == "max-age=1", repr(r)
+    assert r.header("X-Content-Type-Options") == "nosniff", repr(r)
 
 
 def test_b_allowed_preflight_carries_header_always_and_onsuccess(bsrv):
@@ -689,17 +675,17 @@ def test_b_allowed_preflight_carries_header_always_and_onsuccess(bsrv):
     wire, resps = send(bsrv, options_bytes("/b/f.txt"))
     assert len(resps) == 1, resps
     r = resps[0]
-    assert r.status == 204 and r.body == b"", describe(r)
-    assert ac_headers(r) == {"access-control-allow-origin": APP,
+    assert r.status == 204 and r.body == b"", repr(r)
+    assert r.ac_fields() == {"access-control-allow-origin": APP,
                              "access-control-allow-methods": "GET, PUT"}, \
-        describe(r)
+        repr(r)
     _always_fields(r)
-    assert r.header("X-Onsuccess") == "yes", describe(r)
-    vary = vary_tokens(r)
+    assert r.header("X-Onsuccess") == "yes", repr(r)
+    vary = r.vary_list()
     for tok in ["x-test"] + PREFLIGHT_VARY:
-        assert vary.count(tok) == 1, (tok, describe(r))
+        assert vary.count(tok) == 1, (tok, repr(r))
     for name in ("Last-Modified", "ETag", "WWW-Authenticate"):
-        assert r.header(name) is None, describe(r)
+        assert r.header(name) is None, repr(r)
 
 
 @pytest.mark.parametrize("origin,method", [(EVIL, "PUT"), (APP, "DELETE")],
@@ -710,10 +696,10 @@ def test_b_refused_preflight_carries_header_always(bsrv, origin, method):
     # them (behind authentication the 401 is httpd's own and has them).
     wire, resps = send(bsrv, options_bytes("/b/f.txt", origin, method))
     r = final(resps)
-    assert r.status == (401 if bsrv.kind == "auth" else 403), describe(r)
-    assert ac_headers(r) == {}, describe(r)
+    assert r.status == (401 if bsrv.kind == "auth" else 403), repr(r)
+    assert r.ac_fields() == {}, repr(r)
     _always_fields(r)
-    assert r.header("X-Onsuccess") is None, describe(r)
+    assert r.header("X-Onsuccess") is None, repr(r)
 
 
 def test_b_actual_request_keeps_header_fields(bsrv):
@@ -727,7 +713,7 @@ def test_b_actual_request_keeps_header_fields(bsrv):
     assert r.header("Access-Control-Allow-Origin") == APP, r
     _always_fields(r)
     assert r.header("X-Onsuccess") == "yes", r
-    assert {"x-test", "origin"} <= set(vary_tokens(r)), r
+    assert {"x-test", "origin"} <= set(r.vary_list()), r
 
 
 # ==========================================================================
@@ -798,7 +784,7 @@ C_SEQUENCES = {
 
 
 def _check_cached_answer(r, origin, path):
-    what = "Origin %r: %s" % (origin, describe(r))
+    what = "Origin %r: %s" % (origin, repr(r))
     assert r.status == 200, what
     assert r.body == ("cached body of %s\n" % path[len("/c"):]).encode(), what
     if origin == APP:

@@ -1,10 +1,13 @@
 /*
  * cors_chars.c: byte classes for the parsers that read attacker-controlled
- * header values on every request.  One table lookup per byte instead of a
- * chain of comparisons (or a locale-aware tolower() call) keeps the cost
- * linear with a small constant.
+ * header values on every request, and the hash function of the engine's
+ * tables.  One table lookup per byte instead of a chain of comparisons (or
+ * a locale-aware tolower() call) keeps the cost linear with a small
+ * constant.
  */
-#include "cors_engine.h"
+#include <string.h>
+
+#include "cors_private.h"
 
 #define LETTER (CORS_C_TCHAR | CORS_C_SCHEME | CORS_C_HOST)
 
@@ -34,26 +37,37 @@ const unsigned char cors_char_class[256] = {
     ['\t'] = CORS_C_OWS | CORS_C_LISTSEP,
 };
 
+#define ROTL64(x, r) (((x) << (r)) | ((x) >> (64 - (r))))
+#define MIX 0x517cc1b727220a95ull
+
 unsigned int cors_hash(const char *key, apr_ssize_t *klen)
 {
-    /* FNV-1a: a few instructions a byte, against APR's default hash's
-     * dozen.  Only the configuration inserts keys, so an attacker cannot
-     * choose colliding ones; requests only look up. */
+    /* Eight bytes a step (FxHash's rotate, xor, multiply), then a fold so
+     * that the low bits apr_hash keeps depend on every byte: ~60
+     * instructions for a 30-byte origin where byte-wise FNV-1a took ~170
+     * and APR's default hash ~190 (callgrind, allowed GET).  Only the
+     * configuration inserts keys, so a client cannot choose colliding
+     * ones; requests only look up. */
     const unsigned char *k = (const unsigned char *)key;
-    unsigned int h = 2166136261u;
-    if (*klen == APR_HASH_KEY_STRING) {
-        const unsigned char *start = k;
-        for (; *k; k++) {
-            h = (h ^ *k) * 16777619u;
-        }
-        *klen = k - start;
-    } else {
-        const unsigned char *end = k + *klen;
-        for (; k < end; k++) {
-            h = (h ^ *k) * 16777619u;
-        }
+    apr_size_t len =
+        *klen == APR_HASH_KEY_STRING ? strlen(key) : (apr_size_t)*klen;
+    apr_uint64_t h = len, w;
+
+    *klen = (apr_ssize_t)len;
+    for (; len >= 8; k += 8, len -= 8) {
+        memcpy(&w, k, 8);
+        h = (ROTL64(h, 5) ^ w) * MIX;
     }
-    return h;
+    if (len) {
+        w = 0;
+        while (len--) {
+            w = w << 8 | k[len];
+        }
+        h = (ROTL64(h, 5) ^ w) * MIX;
+    }
+    h ^= h >> 32;
+    h *= MIX;
+    return (unsigned int)(h ^ h >> 29);
 }
 
 apr_hash_t *cors_hash_make(apr_pool_t *p)

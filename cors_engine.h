@@ -110,11 +110,6 @@ int cors_names_has(const cors_names_t *n, const char *name, apr_size_t len);
  * or NULL when empty. */
 const char *cors_names_joined(const cors_names_t *n);
 
-/* Whether a byte is an HTTP token character (RFC 9110 tchar), and whether
- * len bytes (at least one) are all token characters. */
-int cors_is_tchar(unsigned char c);
-int cors_is_token(const char *s, apr_size_t len);
-
 /* The safelisted methods: GET, HEAD, POST, byte for byte. */
 int cors_method_is_safelisted(const char *method);
 
@@ -239,29 +234,5 @@ void cors_decide(const cors_policy_t *pol, const cors_request_t *req,
 
 /* The name of a verdict, as logged and as the request note "cors". */
 const char *cors_verdict_name(cors_verdict_t v);
-
-/* ------------------------------------------------------------------ */
-/* Byte classes (cors_chars.c), shared by the engine's parsers         */
-/* ------------------------------------------------------------------ */
-
-#define CORS_C_TCHAR 0x01  /* RFC 9110 token character */
-#define CORS_C_SCHEME 0x02 /* lower-case scheme character */
-#define CORS_C_HOST 0x04   /* lower-case DNS label character */
-#define CORS_C_DIGIT 0x08
-#define CORS_C_IPV6 0x10    /* inside [...]: hex digit, ':' or '.' */
-#define CORS_C_UPPER 0x20   /* 'A'-'Z': the bit that lower-cases them */
-#define CORS_C_OWS 0x40     /* space or tab */
-#define CORS_C_LISTSEP 0x80 /* space, tab or comma: between list elements */
-
-extern const unsigned char cors_char_class[256];
-
-/* Hash tables of the engine's rules, with a hash function cheaper than
- * APR's default. */
-unsigned int cors_hash(const char *key, apr_ssize_t *klen);
-apr_hash_t *cors_hash_make(apr_pool_t *p);
-
-#define CORS_IS(c, cls) (cors_char_class[(unsigned char)(c)] & (cls))
-/* ASCII lower-casing, without the locale lookups of tolower(). */
-#define CORS_LOWER(c) ((char)((c) >= 'A' && (c) <= 'Z' ? (c) | 0x20 : (c)))
 
 #endif /* CORS_ENGINE_H */

@@ -3,32 +3,21 @@
  * of an Access-Control-Request-Headers value against them.
  */
 #include <apr_strings.h>
+#include <apr_cstr.h>
 #include <apr_lib.h>
 #include <string.h>
 
-#include "cors_engine.h"
+#include "cors_private.h"
 
-/* Longest header name kept in a set; longer names are refused at
- * configuration time, so a longer request name is never allowed and can be
- * refused without a lookup. */
-#define CORS_NAME_MAX 128
-
-/* An open-addressing table of the names, built at configuration time and
- * read-only afterwards: a request's name is hashed while it is read, so a
- * lookup is one probe and one comparison. */
-typedef struct {
-    unsigned int hash;
-    unsigned int len;
-    const char *name; /* header names lower-cased; methods as written */
-} cors_slot_t;
-
+/* A set of names: a hash table with the engine's hash function, keyed by
+ * the names as compared (header names lower-cased, methods as written),
+ * built at configuration time and read-only afterwards. */
 struct cors_names {
     cors_names_kind_t kind;
     int any;
     unsigned int count;
     apr_size_t name_bytes; /* the lengths of the names, summed */
-    unsigned int mask;     /* slots - 1, slots a power of two */
-    cors_slot_t *slots;
+    apr_hash_t *set;
     /* The values joined with ", ", in a buffer that doubles when full, so
      * that N values cost O(their bytes) to join, not O(N^2). */
     char *joined;
@@ -36,76 +25,33 @@ struct cors_names {
     apr_size_t joined_size;
 };
 
-#define FNV_OFFSET 2166136261u
-#define FNV_STEP(h, c) (((h) ^ (unsigned char)(c)) * 16777619u)
-
-/* Finds a name of len bytes whose hash is h; fold lower-cases the
- * request's bytes (header names) or not (methods). */
-static const cors_slot_t *slot_find(const cors_names_t *n, unsigned int h,
-                                    const char *name, apr_size_t len, int fold)
-{
-    unsigned int i;
-    if (!n->slots) {
-        return NULL;
-    }
-    for (i = h & n->mask; n->slots[i].name; i = (i + 1) & n->mask) {
-        const cors_slot_t *s = &n->slots[i];
-        if (s->hash == h && s->len == len) {
-            /* Browsers send names lower-case: try that first. */
-            if (!memcmp(name, s->name, len) ||
-                (fold && !strncasecmp(name, s->name, len))) {
-                return s;
-            }
-        }
-    }
-    return NULL;
-}
-
-static unsigned int name_hash(const char *name, apr_size_t len, int fold)
-{
-    unsigned int h = FNV_OFFSET;
-    apr_size_t i;
-    for (i = 0; i < len; i++) {
-        h = FNV_STEP(h, fold ? CORS_LOWER(name[i]) : name[i]);
-    }
-    return h;
-}
-
-static void slot_insert(cors_names_t *n, apr_pool_t *p, const char *name)
+static void name_insert(cors_names_t *n, const char *name)
 {
     apr_size_t len = strlen(name);
-    unsigned int h = name_hash(name, len, 0), i;
-    if (slot_find(n, h, name, len, 0)) {
+    if (apr_hash_get(n->set, name, (apr_ssize_t)len)) {
         return;
     }
-    if (2 * (n->count + 1) > n->mask + 1 || !n->slots) {
-        /* Grow to keep the table at most half full. */
-        unsigned int size = n->slots ? 2 * (n->mask + 1) : 8;
-        cors_slot_t *old = n->slots;
-        unsigned int old_size = old ? n->mask + 1 : 0, j;
-        n->slots = apr_pcalloc(p, size * sizeof(*n->slots));
-        n->mask = size - 1;
-        for (j = 0; j < old_size; j++) {
-            if (old[j].name) {
-                for (i = old[j].hash & n->mask; n->slots[i].name;
-                     i = (i + 1) & n->mask) {
-                }
-                n->slots[i] = old[j];
-            }
-        }
-    }
-    for (i = h & n->mask; n->slots[i].name; i = (i + 1) & n->mask) {
-    }
-    n->slots[i].hash = h;
-    n->slots[i].len = (unsigned int)len;
-    n->slots[i].name = name;
+    apr_hash_set(n->set, name, (apr_ssize_t)len, name);
     n->count++;
     n->name_bytes += len;
 }
 
-int cors_is_tchar(unsigned char c)
+/* Whether the set holds len bytes of a request, lower-cased first where
+ * the set holds header names. */
+static int name_listed(const cors_names_t *n, const char *name, apr_size_t len)
 {
-    return CORS_IS(c, CORS_C_TCHAR) != 0;
+    char lower[CORS_NAME_MAX];
+    apr_size_t i;
+    if (n->kind == CORS_NAMES_METHODS) {
+        return apr_hash_get(n->set, name, (apr_ssize_t)len) != NULL;
+    }
+    if (len > CORS_NAME_MAX) {
+        return 0;
+    }
+    for (i = 0; i < len; i++) {
+        lower[i] = CORS_LOWER(name[i]);
+    }
+    return apr_hash_get(n->set, lower, (apr_ssize_t)len) != NULL;
 }
 
 int cors_is_token(const char *s, apr_size_t len)
@@ -128,6 +74,7 @@ cors_names_t *cors_names_make(apr_pool_t *p, cors_names_kind_t kind)
 {
     cors_names_t *n = apr_pcalloc(p, sizeof(*n));
     n->kind = kind;
+    n->set = cors_hash_make(p);
     return n;
 }
 
@@ -212,19 +159,19 @@ static const char *add_method(cors_names_t *n, apr_pool_t *p, const char *v)
     static const char *const standard[] = {"DELETE", "GET", "HEAD", "OPTIONS",
                                            "POST",   "PUT", NULL};
     int i;
-    if (!strcasecmp(v, "CONNECT") || !strcasecmp(v, "TRACE") ||
-        !strcasecmp(v, "TRACK")) {
+    if (!apr_cstr_casecmp(v, "CONNECT") || !apr_cstr_casecmp(v, "TRACE") ||
+        !apr_cstr_casecmp(v, "TRACK")) {
         return "is a forbidden method: browsers refuse to send it";
     }
     for (i = 0; standard[i]; i++) {
-        if (!strcasecmp(v, standard[i]) && strcmp(v, standard[i])) {
+        if (!apr_cstr_casecmp(v, standard[i]) && strcmp(v, standard[i])) {
             return apr_psprintf(p,
                                 "methods are case-sensitive and browsers "
                                 "send this one as '%s': write it that way",
                                 standard[i]);
         }
     }
-    slot_insert(n, p, apr_pstrdup(p, v));
+    name_insert(n, apr_pstrdup(p, v));
     return NULL;
 }
 
@@ -261,7 +208,7 @@ const char *cors_names_add(cors_names_t *n, apr_pool_t *p, const char *value)
                   "expose it to a page";
         }
         if (!why) {
-            slot_insert(n, p, lower);
+            name_insert(n, lower);
         }
     }
     if (why) {
@@ -273,8 +220,7 @@ const char *cors_names_add(cors_names_t *n, apr_pool_t *p, const char *value)
 
 int cors_names_has(const cors_names_t *n, const char *name, apr_size_t len)
 {
-    int fold = n->kind != CORS_NAMES_METHODS;
-    return slot_find(n, name_hash(name, len, fold), name, len, fold) != NULL;
+    return name_listed(n, name, len);
 }
 
 cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
@@ -283,8 +229,8 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
                                                  const char **bad,
                                                  apr_size_t *bad_len)
 {
-    /* One pass, every byte read once: each name is checked as a token and
-     * hashed as it is read, then looked up.  Nothing is allocated, whatever
+    /* One pass, every byte read once: each name is checked as a token as
+     * it is read, then looked up.  Nothing is allocated, whatever
      * the value holds.  Separators and white space are only scanned, a few
      * instructions a byte (httpd's LimitRequestFieldSize bounds them); the
      * names are what costs, and without "*" the policy bounds them: no more
@@ -301,7 +247,6 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
                           : (allowed ? allowed->name_bytes : 0) + CORS_NAME_MAX;
 
     for (;;) {
-        unsigned int h = FNV_OFFSET;
         while (CORS_IS(*p, CORS_C_LISTSEP)) {
             p++;
         }
@@ -315,7 +260,6 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
             if (!(k & CORS_C_TCHAR) || (apr_size_t)(p - start) == room) {
                 break;
             }
-            h = FNV_STEP(h, c | (k & CORS_C_UPPER)); /* lower-cased */
         }
         len = (apr_size_t)(p - start);
         if (len == room && CORS_IS(*p, CORS_C_TCHAR)) {
@@ -341,7 +285,7 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
             rc = CORS_HEADERS_DENIED;
             break;
         }
-        if (slot_find(allowed, h, start, len, 1)) {
+        if (name_listed(allowed, start, len)) {
             if (n > allowed->count && !allowed->any) {
                 /* Listed, but one name too many: a repetition. */
                 rc = CORS_HEADERS_TOO_MANY;
@@ -352,7 +296,7 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
         /* "*" covers every name but Authorization, which must be listed
          * (the Fetch standard's CORS non-wildcard request-header name). */
         if (allowed->any &&
-            !(len == 13 && !strncasecmp(start, "authorization", 13))) {
+            !(len == 13 && !apr_cstr_casecmpn(start, "authorization", 13))) {
             continue;
         }
         rc = CORS_HEADERS_DENIED;

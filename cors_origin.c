@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <arpa/inet.h>
 
-#include "cors_engine.h"
+#include "cors_private.h"
 
 typedef struct {
     const char *scheme;
@@ -242,8 +242,13 @@ static cors_scheme_rules_t *scheme_rules_add(cors_origins_t *o, apr_pool_t *p,
 
 /* Serializes 8 IPv6 pieces as the URL standard does: lower-case hex, no
  * leading zeros, the first longest run of two or more zero pieces as "::". */
+/* out holds at least 40 bytes: eight groups of four hex digits, seven
+ * colons and the terminator. */
+#define IPV6_TEXT 40
+
 static void ipv6_serialize(const unsigned char *a, char *out)
 {
+    char *end = out + IPV6_TEXT;
     int i, best = -1, best_len = 1, run = -1, run_len = 0;
     unsigned int piece[8];
     for (i = 0; i < 8; i++) {
@@ -263,11 +268,13 @@ static void ipv6_serialize(const unsigned char *a, char *out)
     }
     for (i = 0; i < 8; i++) {
         if (i == best) {
-            out += sprintf(out, i == 0 ? "::" : ":");
+            out += apr_snprintf(out, (apr_size_t)(end - out), "%s",
+                                i == 0 ? "::" : ":");
             i += best_len - 1;
             continue;
         }
-        out += sprintf(out, "%x%s", piece[i], i < 7 ? ":" : "");
+        out += apr_snprintf(out, (apr_size_t)(end - out), "%x%s", piece[i],
+                            i < 7 ? ":" : "");
     }
     *out = '\0';
 }

@@ -5,7 +5,7 @@
 #include <apr_strings.h>
 #include <string.h>
 
-#include "cors_engine.h"
+#include "cors_private.h"
 
 #define DEFAULT_METHODS "GET, HEAD, POST"
 

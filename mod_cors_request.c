@@ -177,12 +177,14 @@ static int answers_a_preflight(request_rec *r)
 static cors_state_t *decide(request_rec *r, const cors_policy_t *pol,
                             const char *origin)
 {
-    cors_state_t *st = apr_pcalloc(r->pool, sizeof(*st));
+    cors_state_t *st = apr_palloc(r->pool, sizeof(*st));
     cors_request_t req = {r->method, origin, NULL, NULL, NULL};
 
     st->per_dir = r->per_dir_config;
     st->policy = pol;
     st->origin = origin;
+    st->answered = 0;
+    st->body_held = 0; /* the decision is written whole below */
     if (origin && r->method_number == M_OPTIONS) {
         req.request_method =
             apr_table_get(r->headers_in, "Access-Control-Request-Method");
@@ -373,7 +375,11 @@ void cors_insert_error_filter(request_rec *r)
 
 static int is_access_control(const char *name)
 {
-    return (name[0] == 'A' || name[0] == 'a') &&
+    /* Byte by byte first (the terminator stops it), so that "Accept-*"
+     * and the like cost no call. */
+    return (name[0] | 0x20) == 'a' && (name[1] | 0x20) == 'c' &&
+           (name[2] | 0x20) == 'c' && (name[3] | 0x20) == 'e' &&
+           (name[4] | 0x20) == 's' &&
            !ap_cstr_casecmpn(name, "Access-Control-", 15);
 }
 
@@ -405,18 +411,29 @@ static int vary_star(void *found, const char *key, const char *value)
     return 1;
 }
 
-/* Whether the response already varies on everything ("Vary: *"). */
-static int varies_on_everything(request_rec *r)
+/* Merges tokens into the response's Vary, unless it varies on everything
+ * already ("Vary: *").  httpd joins every Vary field and drops repeated
+ * tokens before it sends them (and mod_cache reads the first Vary of
+ * headers_out): merging into headers_out is all it takes. */
+static void vary_merge(request_rec *r, const char *tokens)
 {
-    int found = 0;
-    /* Most responses have no Vary at all: two look-ups tell. */
-    if (apr_table_get(r->headers_out, "Vary")) {
-        apr_table_do(vary_star, &found, r->headers_out, "Vary", NULL);
+    int star = 0;
+    int here = apr_table_get(r->headers_out, "Vary") != NULL;
+    int there = apr_table_get(r->err_headers_out, "Vary") != NULL;
+
+    if (!here && !there) {
+        apr_table_addn(r->headers_out, "Vary", tokens); /* the common case */
+        return;
     }
-    if (!found && apr_table_get(r->err_headers_out, "Vary")) {
-        apr_table_do(vary_star, &found, r->err_headers_out, "Vary", NULL);
+    if (here) {
+        apr_table_do(vary_star, &star, r->headers_out, "Vary", NULL);
     }
-    return found;
+    if (there && !star) {
+        apr_table_do(vary_star, &star, r->err_headers_out, "Vary", NULL);
+    }
+    if (!star) {
+        apr_table_mergen(r->headers_out, "Vary", tokens);
+    }
 }
 
 /* Longest Access-Control-Expose-Headers value built from a response's
@@ -513,11 +530,8 @@ static void write_fields(request_rec *r, const cors_decision_t *d)
     set_if(h, "Access-Control-Allow-Private-Network", d->allow_private_network);
     set_if(h, "Access-Control-Expose-Headers",
            d->expose_from_response ? expose_list(r) : d->expose_headers);
-    /* httpd joins every Vary field and drops repeated tokens before it
-     * sends them (and mod_cache reads the first Vary of headers_out):
-     * merging into headers_out is all it takes. */
-    if (d->vary && !varies_on_everything(r)) {
-        apr_table_mergen(h, "Vary", d->vary);
+    if (d->vary) {
+        vary_merge(r, d->vary);
     }
 }
 

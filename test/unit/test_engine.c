@@ -12,7 +12,7 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 
-#include "cors_engine.h"
+#include "cors_private.h" /* also the engine's internals */
 
 static apr_pool_t *pool;
 

@@ -9,6 +9,10 @@
 
 #include "cors_private.h"
 
+/* Separator and white-space bytes an Access-Control-Request-Headers value
+ * may hold beyond four per listed name (", " and some space), without "*". */
+#define CORS_LIST_SLACK 256
+
 /* A set of names: a hash table with the engine's hash function, keyed by
  * the names as compared (header names lower-cased, methods as written),
  * built at configuration time and read-only afterwards. */
@@ -230,26 +234,40 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
                                                  apr_size_t *bad_len)
 {
     /* One pass, every byte read once: each name is checked as a token as
-     * it is read, then looked up.  Nothing is allocated, whatever
-     * the value holds.  Separators and white space are only scanned, a few
-     * instructions a byte (httpd's LimitRequestFieldSize bounds them); the
-     * names are what costs, and without "*" the policy bounds them: no more
-     * names than it lists (the next one is refused once read), and no more
-     * name bytes than its names hold plus one name as long as a set may
-     * list (so that an unlisted name is reported whole). */
+     * it is read, then looked up.  Nothing is allocated, whatever the value
+     * holds.  Without "*" the policy bounds the work: no more names than it
+     * lists (the next one is refused once read), no more name bytes than
+     * its names hold plus one name as long as a set may list (so that an
+     * unlisted name is reported whole), and no more separator and white
+     * space bytes than CORS_LIST_SLACK plus a few per listed name - which
+     * empty elements (httpd joins empty header lines as ", , ,") and spaces
+     * never reach, but a flood of commas does at once. */
     const char *p = value;
+    char lower[CORS_NAME_MAX]; /* the name being read, lower-cased */
     apr_size_t n = 0;
     cors_headers_result_t rc = CORS_HEADERS_ALLOWED;
     const char *start = NULL;
     apr_size_t len = 0;
-    apr_size_t room = allowed && allowed->any
-                          ? (apr_size_t)-1
+    int any = allowed && allowed->any;
+    apr_size_t room = any ? (apr_size_t)-1
                           : (allowed ? allowed->name_bytes : 0) + CORS_NAME_MAX;
+    /* Separator bytes left: once past, whatever follows is refused. */
+    apr_size_t gap = any ? (apr_size_t)-1
+                         : CORS_LIST_SLACK + 4 * (allowed ? allowed->count : 0);
 
     for (;;) {
-        while (CORS_IS(*p, CORS_C_LISTSEP)) {
+        const char *sep = p;
+        while (CORS_IS(*p, CORS_C_LISTSEP) && (apr_size_t)(p - sep) <= gap) {
             p++;
         }
+        if ((apr_size_t)(p - sep) > gap) {
+            /* More separators than any list the policy allows. */
+            start = p;
+            len = 0;
+            rc = CORS_HEADERS_TOO_MANY;
+            break;
+        }
+        gap -= (apr_size_t)(p - sep);
         if (!*p) {
             break;
         }
@@ -257,19 +275,26 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
         for (;; p++) {
             unsigned char c = (unsigned char)*p;
             unsigned char k = cors_char_class[c];
-            if (!(k & CORS_C_TCHAR) || (apr_size_t)(p - start) == room) {
+            len = (apr_size_t)(p - start);
+            if (!(k & CORS_C_TCHAR) || len == room) {
                 break;
             }
+            if (len < CORS_NAME_MAX) {
+                lower[len] = (char)(c | (k & CORS_C_UPPER)); /* lower-cased */
+            }
         }
-        len = (apr_size_t)(p - start);
         if (len == room && CORS_IS(*p, CORS_C_TCHAR)) {
             /* More name bytes than the policy could allow. */
             rc = CORS_HEADERS_TOO_MANY;
             break;
         }
         room -= len;
-        while (CORS_IS(*p, CORS_C_OWS)) {
+        for (sep = p; CORS_IS(*p, CORS_C_OWS) && gap; gap--) {
             p++;
+        }
+        if (CORS_IS(*p, CORS_C_OWS)) {
+            rc = CORS_HEADERS_TOO_MANY; /* past the separator bytes */
+            break;
         }
         n++;
         if (len == 0 || (*p && *p != ',')) {
@@ -285,7 +310,8 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
             rc = CORS_HEADERS_DENIED;
             break;
         }
-        if (name_listed(allowed, start, len)) {
+        if (len <= CORS_NAME_MAX &&
+            apr_hash_get(allowed->set, lower, (apr_ssize_t)len)) {
             if (n > allowed->count && !allowed->any) {
                 /* Listed, but one name too many: a repetition. */
                 rc = CORS_HEADERS_TOO_MANY;

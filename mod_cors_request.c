@@ -264,10 +264,10 @@ static int has_body(const request_rec *r)
  * The module's answer to a preflight: 204 when allowed, a bare 403 when
  * refused.  No handler runs.  The 204 is a success response, so the
  * insert_filter hooks run as they would before a handler (mod_headers'
- * "Header set" and "Header always"); the 403 goes through httpd's error
- * path with an empty custom body, so insert_error_filter hooks run
- * ("Header always") and no ErrorDocument is fetched for a reader that
- * never sees it.
+ * "Header set" and "Header always"); the 403 is an error response, so the
+ * insert_error_filter hooks run ("Header always") and, as httpd does for
+ * errors, only the fields meant for every response stay.  No
+ * ErrorDocument is fetched for a reader that never sees it.
  */
 static int answer_preflight(request_rec *r, cors_state_t *st)
 {
@@ -283,8 +283,11 @@ static int answer_preflight(request_rec *r, cors_state_t *st)
         ap_run_insert_filter(r);
         return DONE;
     }
-    ap_custom_response(r, HTTP_FORBIDDEN, "");
-    return HTTP_FORBIDDEN;
+    r->status = HTTP_FORBIDDEN;
+    r->content_type = NULL;
+    apr_table_clear(r->headers_out);
+    ap_run_insert_error_filter(r);
+    return DONE;
 }
 
 int cors_check_access(request_rec *r)
@@ -326,6 +329,9 @@ int cors_fixups(request_rec *r)
     switch (st->decision.verdict) {
     case CORS_PREFLIGHT_ALLOWED:
     case CORS_PREFLIGHT_REFUSED:
+        if (r->method_number != M_OPTIONS) {
+            return DECLINED; /* an ErrorDocument answering a preflight */
+        }
         if (st->body_held) {
             r->connection->keepalive = st->keepalive;
         }

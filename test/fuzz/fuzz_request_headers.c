@@ -21,8 +21,9 @@
  *    allowed only without "*", only for a list browsers do not send (a
  *    repeated name, or a name not allowed), and only past the engine's
  *    bounds on names: more non-empty elements than the set lists, or more
- *    name bytes than its names hold plus 128.  Separators, white space
- *    and empty elements never lead to TOO_MANY, however many;
+ *    name bytes than its names hold plus 128, or more separator and
+ *    white-space bytes than 256 plus four per listed name.  A few empty
+ *    elements (httpd's join of empty lines) never lead to TOO_MANY;
  *  - *count is the number of names; join() gives them lower-cased, joined
  *    with ", ";
  *  - cors_names_has() agrees with a case-insensitive (headers) or
@@ -161,24 +162,47 @@ static void ref_parse(const refnames_t *allowed, const char *v, char *joinbuf,
  * "*" (a necessary condition of TOO_MANY): more non-empty elements than
  * the set's distinct names, or more bytes in the elements' leading tokens
  * than those names hold plus 128 (one name as long as a set may list). */
-static int ref_beyond_bounds(const refnames_t *ref, const char *v)
+/* The set's distinct names (case-insensitively, "*" aside) and their
+ * bytes, as the engine counts them; 0 when the reference lost names. */
+static int ref_distinct(const refnames_t *ref, size_t *names, size_t *bytes)
 {
-    size_t names = 0, bytes = 0, elements = 0, token_bytes = 0;
     int i, k;
-    if (ref) {
-        if (ref->n >= MAX_NAMES)
-            return 1; /* the reference lost some names: cannot tell */
-        for (i = 0; i < ref->n; i++) {
-            int dup = ref->lens[i] == 1 && ref->names[i][0] == '*';
-            for (k = 0; k < i && !dup; k++)
-                dup = ref->lens[k] == ref->lens[i] &&
-                      ref_ieqn(ref->names[k], ref->names[i], ref->lens[i]);
-            if (!dup) {
-                names++;
-                bytes += ref->lens[i];
-            }
+    *names = *bytes = 0;
+    if (!ref)
+        return 1;
+    if (ref->n >= MAX_NAMES)
+        return 0; /* the reference lost some names: cannot tell */
+    for (i = 0; i < ref->n; i++) {
+        int dup = ref->lens[i] == 1 && ref->names[i][0] == '*';
+        for (k = 0; k < i && !dup; k++)
+            dup = ref->lens[k] == ref->lens[i] &&
+                  ref_ieqn(ref->names[k], ref->names[i], ref->lens[i]);
+        if (!dup) {
+            ++*names;
+            *bytes += ref->lens[i];
         }
     }
+    return 1;
+}
+
+/* Whether a list holds more separator and white-space bytes than 256 plus
+ * four per listed name: a flood no browser sends, refused as TOO_MANY even
+ * when its names are allowed. */
+static int ref_separators_beyond(const refnames_t *ref, const char *v)
+{
+    size_t names, bytes, seps = 0;
+    if (!ref_distinct(ref, &names, &bytes))
+        return 1;
+    for (; *v; v++)
+        seps += *v == ' ' || *v == '\t' || *v == ',';
+    return seps > 256 + 4 * names;
+}
+
+static int ref_beyond_bounds(const refnames_t *ref, const char *v)
+{
+    size_t names, bytes, elements = 0, token_bytes = 0;
+    if (!ref_distinct(ref, &names, &bytes) || ref_separators_beyond(ref, v))
+        return 1;
     while (*v) {
         while (*v == ' ' || *v == '\t')
             v++;
@@ -216,7 +240,8 @@ static void check_value(const cors_names_t *set, const refnames_t *ref,
     if (r == CORS_HEADERS_TOO_MANY) {
         REF_CHECK(!star, "\"%s\": TOO_MANY although the set holds \"*\"",
                   SHOW(v));
-        REF_CHECK(rp.result != CORS_HEADERS_ALLOWED || !browser_like,
+        REF_CHECK(rp.result != CORS_HEADERS_ALLOWED || !browser_like ||
+                      ref_separators_beyond(ref, v),
                   "\"%s\": refused as TOO_MANY, but it lists %zu distinct "
                   "allowed names",
                   SHOW(v), rp.count);

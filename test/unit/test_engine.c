@@ -756,9 +756,10 @@ END_TEST
  * the policy: the name after the set's count is refused once read
  * (TOO_MANY when it repeats a listed one), and past the set's name bytes
  * plus 128 reading stops (TOO_MANY).  Separators, white space and empty
- * elements are only scanned and count toward neither: httpd joins 16 empty
+ * elements count toward neither: httpd joins 16 empty
  * Access-Control-Request-Headers lines into ", , , ...", which asks for no
- * header at all. */
+ * header at all.  They have a bound of their own, 256 bytes plus four per
+ * listed name, which a flood of commas meets at once (TOO_MANY). */
 static const char *const *const header_sets[] = {
     NULL,
     (const char *const[]){"X-Foo", NULL},
@@ -779,8 +780,14 @@ static const struct {
     {1, "{11:, }x-foo", CORS_HEADERS_ALLOWED, 1, NULL},
     {1, "{11:, }x-foo{4:, }", CORS_HEADERS_ALLOWED, 1, NULL},
     {2, "{15:, }content-type, , x-foo{15:, }", CORS_HEADERS_ALLOWED, 2, NULL},
-    {1, "{4096:,}", CORS_HEADERS_ALLOWED, 0, NULL},
-    {1, "{2000: \t,}X-Foo{2000:, }", CORS_HEADERS_ALLOWED, 1, NULL},
+    {1, "{260:,}", CORS_HEADERS_ALLOWED, 0, NULL},
+    {1, "{50: \t,}X-Foo{20:, }", CORS_HEADERS_ALLOWED, 1, NULL},
+    /* A flood of separators: refused once past the bound. */
+    {1, "{261:,}", CORS_HEADERS_TOO_MANY, 0, NULL},
+    {1, "{4096:,}", CORS_HEADERS_TOO_MANY, 0, NULL},
+    {1, "{2000: \t,}X-Foo{2000:, }", CORS_HEADERS_TOO_MANY, 0, NULL},
+    {1, "X-Foo{300: }", CORS_HEADERS_TOO_MANY, 0, NULL},
+    {3, "{4096:,}", CORS_HEADERS_ALLOWED, 0, NULL},
     {0, "{15:, }", CORS_HEADERS_ALLOWED, 0, NULL},
     {0, "", CORS_HEADERS_ALLOWED, 0, NULL},
     {3, "{15:, }", CORS_HEADERS_ALLOWED, 0, NULL},

@@ -163,8 +163,7 @@ typedef struct {
     int engine;
     int credentials;
     int private_network;
-    int max_age;             /* seconds, or CORS_UNSET */
-    const char *max_age_str; /* the same, as sent */
+    const char *max_age_str; /* CORSMaxAge, as sent */
     cors_origins_t *origins; /* both origin directives: one setting */
     cors_names_t *methods;
     cors_names_t *allow_headers;
@@ -223,10 +222,17 @@ typedef struct {
     const char *vary;         /* request headers the answer depended on */
 } cors_decision_t;
 
-/* Decides a request in a scope whose policy is active.  pool is used only
- * to build a header that must echo the request, or to run a regex. */
-void cors_decide(const cors_policy_t *pol, const cors_request_t *req,
-                 apr_pool_t *pool, cors_decision_t *d);
+/* The decision for a request without Origin where the policy lists
+ * origins (not "*"): not CORS, and the answer varies on Origin. */
+extern const cors_decision_t cors_not_cors;
+
+/* Decides a request in a scope whose policy is active.  The decision is
+ * allocated from pool - except for a request without Origin that the
+ * policy answers like every other (cors_not_cors, shared: such requests
+ * allocate nothing).  pool also builds a header that must echo the
+ * request, and runs regular expressions. */
+const cors_decision_t *cors_decide(const cors_policy_t *pol,
+                                   const cors_request_t *req, apr_pool_t *pool);
 
 /* What a preflight's answer depends on: caches must key on it. */
 #define CORS_VARY_PREFLIGHT                                                    \

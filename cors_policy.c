@@ -14,7 +14,6 @@
 static const cors_policy_t unset = {.engine = CORS_UNSET,
                                     .credentials = CORS_UNSET,
                                     .private_network = CORS_UNSET,
-                                    .max_age = CORS_UNSET,
                                     .websocket = CORS_UNSET};
 
 cors_policy_t *cors_policy_make(apr_pool_t *p)
@@ -45,7 +44,6 @@ cors_policy_t *cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
     INHERIT(engine, CORS_UNSET);
     INHERIT(credentials, CORS_UNSET);
     INHERIT(private_network, CORS_UNSET);
-    INHERIT(max_age, CORS_UNSET);
     INHERIT(max_age_str, NULL);
     /* A child that sets a list replaces the parent's list. */
     INHERIT(origins, NULL);
@@ -65,7 +63,8 @@ int cors_policy_active(const cors_policy_t *pol)
 
 int cors_policy_credentials_conflict(const cors_policy_t *pol)
 {
-    return pol->credentials == CORS_ON && cors_origins_any(pol->origins);
+    return pol->credentials == CORS_ON && pol->origins &&
+           cors_origins_any(pol->origins);
 }
 
 const char *cors_parse_max_age(const char *value, int *seconds)
@@ -225,30 +224,33 @@ static void decide_preflight(const cors_policy_t *pol,
     d->max_age = pol->max_age_str;
 }
 
-void cors_decide(const cors_policy_t *pol, const cors_request_t *req,
-                 apr_pool_t *pool, cors_decision_t *d)
+const cors_decision_t cors_not_cors = {.verdict = CORS_NOT_CORS,
+                                       .vary = "Origin"};
+
+const cors_decision_t *cors_decide(const cors_policy_t *pol,
+                                   const cors_request_t *req, apr_pool_t *pool)
 {
     int any = cors_origins_any(pol->origins);
     /* "*" and credentials never go together: where they meet through
      * merging, credentials lose, so credentialed requests fail safe. */
     int credentials = pol->credentials == CORS_ON && !any;
+    cors_decision_t *d;
 
-    memset(d, 0, sizeof(*d));
+    if (!req->origin && !any) {
+        return &cors_not_cors;
+    }
+    d = apr_pcalloc(pool, sizeof(*d));
     if (!req->origin) {
+        /* The same answer for every origin: send it everywhere, so a cache
+         * may serve it to any page. */
         d->verdict = CORS_NOT_CORS;
-        if (any) {
-            /* The same answer for every origin: send it everywhere, so a
-             * cache may serve it to any page. */
-            d->allow_origin = "*";
-            decide_expose(pol, 0, d);
-        } else {
-            d->vary = "Origin";
-        }
-        return;
+        d->allow_origin = "*";
+        decide_expose(pol, 0, d);
+        return d;
     }
     if (req->request_method && !strcmp(req->method, "OPTIONS")) {
         decide_preflight(pol, req, credentials, pool, d);
-        return;
+        return d;
     }
 
     if (any) {
@@ -256,7 +258,7 @@ void cors_decide(const cors_policy_t *pol, const cors_request_t *req,
         set_detail_str(d, "*", req->origin);
         d->allow_origin = "*";
         decide_expose(pol, 0, d);
-        return;
+        return d;
     }
     d->vary = "Origin";
     switch (cors_origins_match(pol->origins, req->origin, pool, &d->reason)) {
@@ -277,4 +279,5 @@ void cors_decide(const cors_policy_t *pol, const cors_request_t *req,
         set_detail_str(d, "malformed Origin", req->origin);
         break;
     }
+    return d;
 }

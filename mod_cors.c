@@ -71,8 +71,7 @@ static const char *cmd_allow_origin(cmd_parms *cmd, void *mconfig,
     cors_policy_t *conf = mconfig;
     const char *why =
         cors_origins_add(scope_origins(cmd, conf), cmd->pool, arg);
-    if (!why && cors_origins_any(conf->origins) &&
-        conf->credentials == CORS_ON) {
+    if (!why && cors_policy_credentials_conflict(conf)) {
         why = star_with_credentials;
     }
     return why ? refuse(cmd, arg, why) : NULL;
@@ -131,15 +130,15 @@ static const char *cmd_allow_credentials(cmd_parms *cmd, void *mconfig,
                                          const char *arg)
 {
     cors_policy_t *conf = mconfig;
-    int on;
+    int on = CORS_OFF;
     const char *err = parse_flag(cmd, arg, &on);
     if (err) {
         return err;
     }
-    if (on == CORS_ON && conf->origins && cors_origins_any(conf->origins)) {
+    conf->credentials = on;
+    if (cors_policy_credentials_conflict(conf)) {
         return refuse(cmd, arg, star_with_credentials);
     }
-    conf->credentials = on;
     /* Named in the warning where a merge meets '*' with it. */
     conf->credentials_where =
         cmd->directive
@@ -157,7 +156,6 @@ static const char *cmd_max_age(cmd_parms *cmd, void *mconfig, const char *arg)
     if (why) {
         return refuse(cmd, arg, why);
     }
-    conf->max_age = seconds;
     conf->max_age_str = apr_itoa(cmd->pool, seconds);
     return NULL;
 }

@@ -50,7 +50,7 @@ typedef struct {
     const void *per_dir; /* the configuration decided under */
     const cors_policy_t *policy;
     const char *origin; /* the request's Origin, or NULL */
-    cors_decision_t decision;
+    const cors_decision_t *decision;
     int answered; /* the preflight answer is the module's own */
     /* A preflight's body must not be read before access control: the
      * connection's keep-alive state, saved while it is set to close. */
@@ -62,8 +62,7 @@ typedef struct {
  * Origin under a policy that lists origins, allocates nothing.  Their
  * per_dir is NULL: they are cheap to find again and never written. */
 static const cors_state_t no_policy;
-static const cors_state_t not_cors = {
-    .decision = {.verdict = CORS_NOT_CORS, .vary = "Origin"}};
+static const cors_state_t not_cors = {.decision = &cors_not_cors};
 
 /* An allowed preflight that something else answered (mod_alias' Redirect,
  * a mod_rewrite [R] rule, an error while reading it): browsers fail a
@@ -97,7 +96,7 @@ static void publish(request_rec *r, const cors_state_t *st,
     const char *detail = "";
 
     apr_table_setn(r->notes, CORS_NOTE, name);
-    if (d != &st->decision) {
+    if (d != st->decision) {
         apr_table_setn(r->subprocess_env, CORS_ENV, name);
     }
     if (!APLOGrdebug(r)) {
@@ -177,14 +176,10 @@ static int answers_a_preflight(request_rec *r)
 static cors_state_t *decide(request_rec *r, const cors_policy_t *pol,
                             const char *origin)
 {
-    cors_state_t *st = apr_palloc(r->pool, sizeof(*st));
+    cors_state_t *st;
     cors_request_t req = {r->method, origin, NULL, NULL, NULL};
+    const cors_decision_t *d;
 
-    st->per_dir = r->per_dir_config;
-    st->policy = pol;
-    st->origin = origin;
-    st->answered = 0;
-    st->body_held = 0; /* the decision is written whole below */
     if (origin && r->method_number == M_OPTIONS) {
         req.request_method =
             apr_table_get(r->headers_in, "Access-Control-Request-Method");
@@ -195,20 +190,28 @@ static cors_state_t *decide(request_rec *r, const cors_policy_t *pol,
                 r->headers_in, "Access-Control-Request-Private-Network");
         }
     }
-    if (origin && r->prev && answers_a_preflight(r)) {
-        st->decision = answered_elsewhere;
-    } else {
-        cors_decide(pol, &req, r->pool, &st->decision);
-    }
+    d = origin && r->prev && answers_a_preflight(r)
+            ? &answered_elsewhere
+            : cors_decide(pol, &req, r->pool);
     if (cors_policy_credentials_conflict(pol)) {
         warn_credentials_conflict(r, pol);
     }
+    if (d == &cors_not_cors) {
+        return (cors_state_t *)&not_cors; /* shared: nothing allocated */
+    }
+    st = apr_palloc(r->pool, sizeof(*st));
+    st->per_dir = r->per_dir_config;
+    st->policy = pol;
+    st->origin = origin;
+    st->decision = d;
+    st->answered = 0;
+    st->body_held = 0;
     if (origin) {
         /* For the handler (CGI, SSI, mod_rewrite); the note and the log
          * line wait for the response, which an internal redirect may hand
          * to another request and configuration. */
         apr_table_setn(r->subprocess_env, CORS_ENV,
-                       cors_verdict_name(st->decision.verdict));
+                       cors_verdict_name(d->verdict));
     }
     return st;
 }
@@ -219,7 +222,6 @@ static cors_state_t *state_of(request_rec *r)
 {
     cors_state_t *st = ap_get_module_config(r->request_config, &cors_module);
     const cors_policy_t *pol;
-    const char *origin;
 
     if (r->main) {
         return NULL;
@@ -228,14 +230,9 @@ static cors_state_t *state_of(request_rec *r)
         return st;
     }
     pol = ap_get_module_config(r->per_dir_config, &cors_module);
-    if (!cors_policy_active(pol)) {
-        st = (cors_state_t *)&no_policy;
-    } else if (!(origin = apr_table_get(r->headers_in, "Origin")) &&
-               !cors_origins_any(pol->origins)) {
-        st = (cors_state_t *)&not_cors;
-    } else {
-        st = decide(r, pol, origin);
-    }
+    st = cors_policy_active(pol)
+             ? decide(r, pol, apr_table_get(r->headers_in, "Origin"))
+             : (cors_state_t *)&no_policy;
     ap_set_module_config(r->request_config, &cors_module, st);
     return st == &no_policy ? NULL : st;
 }
@@ -278,7 +275,7 @@ static int answer_preflight(request_rec *r, cors_state_t *st)
         return rc;
     }
     st->answered = 1;
-    if (st->decision.verdict == CORS_PREFLIGHT_ALLOWED) {
+    if (st->decision->verdict == CORS_PREFLIGHT_ALLOWED) {
         r->status = HTTP_NO_CONTENT;
         ap_run_insert_filter(r);
         return DONE;
@@ -294,8 +291,8 @@ int cors_check_access(request_rec *r)
 {
     cors_state_t *st;
     if (r->method_number != M_OPTIONS || !(st = state_of(r)) ||
-        (st->decision.verdict != CORS_PREFLIGHT_ALLOWED &&
-         st->decision.verdict != CORS_PREFLIGHT_REFUSED)) {
+        (st->decision->verdict != CORS_PREFLIGHT_ALLOWED &&
+         st->decision->verdict != CORS_PREFLIGHT_REFUSED)) {
         return DECLINED;
     }
     if (has_body(r)) {
@@ -309,7 +306,7 @@ int cors_check_access(request_rec *r)
         r->connection->keepalive = AP_CONN_CLOSE;
         return DECLINED;
     }
-    return st->decision.verdict == CORS_PREFLIGHT_ALLOWED
+    return st->decision->verdict == CORS_PREFLIGHT_ALLOWED
                ? answer_preflight(r, st)
                : DECLINED;
 }
@@ -326,7 +323,7 @@ int cors_fixups(request_rec *r)
     if (!st) {
         return DECLINED;
     }
-    switch (st->decision.verdict) {
+    switch (st->decision->verdict) {
     case CORS_PREFLIGHT_ALLOWED:
     case CORS_PREFLIGHT_REFUSED:
         if (r->method_number != M_OPTIONS) {
@@ -545,7 +542,7 @@ apr_status_t cors_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     request_rec *r = f->r;
     cors_state_t *st = ap_get_module_config(r->request_config, &cors_module);
-    const cors_decision_t *d = &st->decision;
+    const cors_decision_t *d = st->decision;
 
     if (d->verdict == CORS_PREFLIGHT_ALLOWED && !st->answered) {
         d = &answered_elsewhere;

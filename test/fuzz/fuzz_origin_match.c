@@ -229,7 +229,7 @@ static void check_one(const char *o, size_t n, apr_pool_t *p)
     req.method = "GET";
     req.origin = o;
     memset(&d, 0, sizeof(d));
-    cors_decide(g_policy, &req, p, &d);
+    d = *cors_decide(g_policy, &req, p);
     if (d.verdict == CORS_ALLOWED) {
         REF_CHECK(ref, "cors_decide allowed \"%s\"", SHOW(o));
         REF_CHECK(d.allow_origin && strcmp(d.allow_origin, o) == 0,
@@ -256,7 +256,7 @@ static void check_one(const char *o, size_t n, apr_pool_t *p)
               SHOW(o));
 
     memset(&d, 0, sizeof(d));
-    cors_decide(g_any_policy, &req, p, &d);
+    d = *cors_decide(g_any_policy, &req, p);
     REF_CHECK(!d.allow_credentials, "\"*\" policy sent credentials");
     if (d.allow_origin)
         REF_CHECK(strcmp(d.allow_origin, "*") == 0,

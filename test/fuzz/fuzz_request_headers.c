@@ -520,7 +520,7 @@ static void check_preflight(const cors_names_t *set, const refnames_t *ref,
     req.origin = PF_ORIGIN;
     req.request_method = m;
     req.request_headers = value;
-    cors_decide(&pol, &req, p, &d);
+    d = *cors_decide(&pol, &req, p);
 
     ref_parse(ref, value, joinbuf, &rp);
     /* check_value holds the parser to the reference; here the decision is

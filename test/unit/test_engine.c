@@ -874,7 +874,6 @@ START_TEST(test_merge)
     cors_policy_t *child = policy(NULL, CORS_UNSET);
     cors_policy_t *m;
 
-    parent->max_age = 600;
     parent->max_age_str = "600";
     parent->methods = cors_names_make(pool, CORS_NAMES_METHODS);
     ck_assert_ptr_null(cors_names_add(parent->methods, pool, "PUT"));
@@ -883,7 +882,7 @@ START_TEST(test_merge)
     m = cors_policy_merge(pool, parent, child);
     ck_assert_ptr_eq(m->origins, parent->origins);
     ck_assert_int_eq(m->credentials, CORS_ON);
-    ck_assert_int_eq(m->max_age, 600);
+    ck_assert_str_eq(m->max_age_str, "600");
     ck_assert_ptr_eq(m->methods, parent->methods);
     ck_assert(cors_policy_active(m));
 
@@ -950,7 +949,7 @@ static cors_decision_t decide(const cors_policy_t *p, const char *method,
 {
     cors_request_t req = {method, origin, acrm, acrh, pna};
     cors_decision_t d;
-    cors_decide(p, &req, pool, &d);
+    d = *cors_decide(p, &req, pool);
     return d;
 }
 

@@ -411,20 +411,23 @@ class Profile:
     def module(self, obj):
         """({function of obj: [inclusive, inclusive without the downstream
         filters, self, own]}, module total).  own = self + calls out of obj,
-        downstream filters excepted: they add up to the total, what the calls
-        into obj cost less what it passes on to the next filters."""
+        downstream filters excepted.  A function only APR & co. call (name*:
+        a hash function, a table callback) runs within another's call out,
+        which counts it already; the others add up to the total: what httpd's
+        calls into obj cost, less what obj passes on to the next filters."""
         res = {fk[1]: [self.incl.get(fk, 0)] * 2 + [self.self_ir.get(fk, 0)] * 2
                for fk in set(self.self_ir) | set(self.incl) if fk[0] == obj}
-        total = 0
+        httpd, total, callers = os.path.basename(os.path.realpath(APACHE)), 0, {}
         for (caller, callee), ir in self.calls.items():
             if callee[0] == obj and caller[0] != obj:
-                total += ir
+                callers.setdefault(callee[1], set()).add(caller[0])
+                total += ir if caller[0] == httpd else 0
             if caller[0] == obj and callee[1] in DOWNSTREAM:
                 res[caller[1]][1] -= ir
                 total -= ir
             elif caller[0] == obj and callee[0] != obj:
                 res[caller[1]][3] += ir
-        return res, total
+        return {k + "*" * (httpd not in callers.get(k, {httpd})): v for k, v in res.items()}, total
 
 
 def module_per_request(files, n, obj):

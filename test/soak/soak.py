@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(SRCDIR, "bench"))
+from benchlib import children, conf_head, free_port, rss_kib  # noqa: E402
 APACHE2 = os.environ.get("APACHE2", "/usr/sbin/apache2")
 MODDIR = os.environ.get("APACHE_MODULES_DIR", "/usr/lib/apache2/modules")
 MOD_CORS_SO = os.environ.get("MOD_CORS_SO", os.path.join(SRCDIR, ".libs/mod_cors.so"))
@@ -46,15 +47,6 @@ HT = "https://ht.example.com"
 
 def say(msg):
     print("soak: " + msg, flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
 
 
 # --------------------------------------------------------------------------
@@ -103,26 +95,12 @@ def write_tree(root, port):
             "cgi"]
     lines = ["LoadModule %s_module %s/mod_%s.so" % (m, MODDIR, m) for m in mods]
     lines.append("LoadModule cors_module %s" % MOD_CORS_SO)
-    user = ""
-    if os.geteuid() == 0:
-        user = "User nobody\nGroup nogroup\n"
-    conf = """
-ServerRoot "{root}"
-PidFile "{root}/logs/httpd.pid"
-DefaultRuntimeDir "{root}/logs"
+    conf = conf_head(root, port, lines) + """
 Mutex file:{root}/logs default
-{modules}
-{user}
-Listen 127.0.0.1:{port}
-ServerName 127.0.0.1
-ErrorLog "{root}/logs/error.log"
-LogLevel warn
 LogFormat "%>s %m %U %{{cors}}n" soak
 CustomLog "{root}/logs/access.log" soak
 BufferedLogs On
-TypesConfig /etc/mime.types
 Timeout 30
-KeepAlive On
 # Two worker processes, all threads busy early, nothing spawned or reaped
 # during the run (so that the resident size compares like with like).
 StartServers 2
@@ -134,11 +112,6 @@ MaxSpareThreads 32
 MaxConnectionsPerChild 0
 ListenBacklog 1024
 ServerTokens Prod
-DocumentRoot "{root}/htdocs"
-<Directory />
-    AllowOverride None
-    Require all denied
-</Directory>
 <Directory "{root}/htdocs">
     AllowOverride FileInfo
     Require all granted
@@ -166,7 +139,7 @@ DirectoryIndex index.html
     CORSAllowOrigin https://app.example.com
     CORSExposeHeaders X-Total
 </Location>
-""".format(root=root, port=port, modules="\n".join(lines), user=user)
+""".format(root=root)
     path = os.path.join(root, "httpd.conf")
     with open(path, "w") as f:
         f.write(conf)
@@ -195,34 +168,6 @@ def alive(pid):
         return False
     except PermissionError:
         return True
-
-
-def children(ppid):
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                st = f.read()
-        except OSError:
-            continue
-        # pid (comm) state ppid ...
-        rest = st[st.rfind(")") + 2:].split()
-        if len(rest) > 1 and int(rest[1]) == ppid and rest[0] != "Z":
-            out.append(int(d))
-    return out
-
-
-def rss_kib(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def httpd_rss(parent):

@@ -160,6 +160,7 @@ const char *cors_request_headers_join(apr_pool_t *p, const char *value);
  * scope that does.  All compiled parts are immutable after start-up, so a
  * merge copies pointers only. */
 typedef struct {
+    int set; /* any setting at all: merging skips a scope that has none */
     int engine;
     int credentials;
     int private_network;

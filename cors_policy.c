@@ -9,8 +9,7 @@
 
 #define DEFAULT_METHODS "GET, HEAD, POST"
 
-/* A scope that sets nothing; copied byte for byte (padding included), so
- * that a merge can tell such a scope with one memcmp. */
+/* A scope that sets nothing. */
 static const cors_policy_t unset = {.engine = CORS_UNSET,
                                     .credentials = CORS_UNSET,
                                     .private_network = CORS_UNSET,
@@ -19,7 +18,7 @@ static const cors_policy_t unset = {.engine = CORS_UNSET,
 cors_policy_t *cors_policy_make(apr_pool_t *p)
 {
     cors_policy_t *pol = apr_palloc(p, sizeof(*pol));
-    memcpy(pol, &unset, sizeof(*pol));
+    *pol = unset;
     return pol;
 }
 
@@ -34,13 +33,14 @@ cors_policy_t *cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
     /* httpd merges per request for every section that applies, most of
      * which say nothing about CORS: compiled parts are immutable, so the
      * other side serves as it is. */
-    if (!memcmp(add, &unset, sizeof(unset))) {
+    if (!add->set) {
         return (cors_policy_t *)base;
     }
-    if (!memcmp(base, &unset, sizeof(unset))) {
+    if (!base->set) {
         return (cors_policy_t *)add;
     }
     pol = apr_palloc(p, sizeof(*pol));
+    pol->set = 1;
     INHERIT(engine, CORS_UNSET);
     INHERIT(credentials, CORS_UNSET);
     INHERIT(private_network, CORS_UNSET);

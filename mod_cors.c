@@ -31,6 +31,14 @@ static void *merge_dir_config(apr_pool_t *p, void *base, void *add)
     return cors_policy_merge(p, base, add);
 }
 
+/* The scope's configuration, which a directive is about to set. */
+static cors_policy_t *setting(void *mconfig)
+{
+    cors_policy_t *conf = mconfig;
+    conf->set = 1;
+    return conf;
+}
+
 /* Every refusal names the directive, the value and the reason. */
 static const char *refuse(cmd_parms *cmd, const char *value, const char *why)
 {
@@ -68,7 +76,7 @@ static cors_origins_t *scope_origins(cmd_parms *cmd, cors_policy_t *conf)
 static const char *cmd_allow_origin(cmd_parms *cmd, void *mconfig,
                                     const char *arg)
 {
-    cors_policy_t *conf = mconfig;
+    cors_policy_t *conf = setting(mconfig);
     const char *why =
         cors_origins_add(scope_origins(cmd, conf), cmd->pool, arg);
     if (!why && cors_policy_credentials_conflict(conf)) {
@@ -87,7 +95,7 @@ static int in_htaccess(const cmd_parms *cmd)
 static const char *cmd_allow_origin_match(cmd_parms *cmd, void *mconfig,
                                           const char *arg)
 {
-    cors_policy_t *conf = mconfig;
+    cors_policy_t *conf = setting(mconfig);
     const char *why = cors_origins_add_regex(
         scope_origins(cmd, conf), cmd->pool, arg, in_htaccess(cmd) ? 0 : 1);
     return why ? refuse(cmd, arg, why) : NULL;
@@ -107,21 +115,21 @@ static const char *add_name(cmd_parms *cmd, cors_names_t **set,
 static const char *cmd_allow_methods(cmd_parms *cmd, void *mconfig,
                                      const char *arg)
 {
-    cors_policy_t *conf = mconfig;
+    cors_policy_t *conf = setting(mconfig);
     return add_name(cmd, &conf->methods, CORS_NAMES_METHODS, arg);
 }
 
 static const char *cmd_allow_headers(cmd_parms *cmd, void *mconfig,
                                      const char *arg)
 {
-    cors_policy_t *conf = mconfig;
+    cors_policy_t *conf = setting(mconfig);
     return add_name(cmd, &conf->allow_headers, CORS_NAMES_REQUEST_HEADERS, arg);
 }
 
 static const char *cmd_expose_headers(cmd_parms *cmd, void *mconfig,
                                       const char *arg)
 {
-    cors_policy_t *conf = mconfig;
+    cors_policy_t *conf = setting(mconfig);
     return add_name(cmd, &conf->expose_headers, CORS_NAMES_RESPONSE_HEADERS,
                     arg);
 }
@@ -129,7 +137,7 @@ static const char *cmd_expose_headers(cmd_parms *cmd, void *mconfig,
 static const char *cmd_allow_credentials(cmd_parms *cmd, void *mconfig,
                                          const char *arg)
 {
-    cors_policy_t *conf = mconfig;
+    cors_policy_t *conf = setting(mconfig);
     int on = CORS_OFF;
     const char *err = parse_flag(cmd, arg, &on);
     if (err) {
@@ -150,7 +158,7 @@ static const char *cmd_allow_credentials(cmd_parms *cmd, void *mconfig,
 
 static const char *cmd_max_age(cmd_parms *cmd, void *mconfig, const char *arg)
 {
-    cors_policy_t *conf = mconfig;
+    cors_policy_t *conf = setting(mconfig);
     int seconds;
     const char *why = cors_parse_max_age(arg, &seconds);
     if (why) {
@@ -163,20 +171,20 @@ static const char *cmd_max_age(cmd_parms *cmd, void *mconfig, const char *arg)
 static const char *cmd_private_network(cmd_parms *cmd, void *mconfig,
                                        const char *arg)
 {
-    cors_policy_t *conf = mconfig;
+    cors_policy_t *conf = setting(mconfig);
     return parse_flag(cmd, arg, &conf->private_network);
 }
 
 static const char *cmd_websocket_origin(cmd_parms *cmd, void *mconfig,
                                         const char *arg)
 {
-    cors_policy_t *conf = mconfig;
+    cors_policy_t *conf = setting(mconfig);
     return parse_flag(cmd, arg, &conf->websocket);
 }
 
 static const char *cmd_engine(cmd_parms *cmd, void *mconfig, const char *arg)
 {
-    cors_policy_t *conf = mconfig;
+    cors_policy_t *conf = setting(mconfig);
     return parse_flag(cmd, arg, &conf->engine);
 }
 

@@ -860,6 +860,7 @@ END_TEST
 static cors_policy_t *policy(const char *origin, int credentials)
 {
     cors_policy_t *p = cors_policy_make(pool);
+    p->set = 1; /* as a directive would */
     if (origin) {
         p->origins = cors_origins_make(pool);
         ck_assert_ptr_null(cors_origins_add(p->origins, pool, origin));

@@ -422,7 +422,8 @@ static void vary_merge(request_rec *r, const char *tokens)
 {
     int star = 0;
     int here = apr_table_get(r->headers_out, "Vary") != NULL;
-    int there = apr_table_get(r->err_headers_out, "Vary") != NULL;
+    int there = !apr_is_empty_table(r->err_headers_out) &&
+                apr_table_get(r->err_headers_out, "Vary") != NULL;
 
     if (!here && !there) {
         apr_table_addn(r->headers_out, "Vary", tokens); /* the common case */

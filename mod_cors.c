@@ -9,6 +9,7 @@
  * configuration is read, and immutable afterwards: merging copies pointers.
  */
 #include "http_core.h"
+#include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
 
@@ -219,6 +220,23 @@ static const command_rec cors_cmds[] = {
                   "Off to switch CORS handling off in this scope and below"),
     {NULL}};
 
+#ifndef MOD_CORS_VERSION
+#error "MOD_CORS_VERSION is set by the build (configure.ac's AC_INIT)"
+#endif
+
+/* The version, once per start-up and graceful restart, for those who read
+ * the error log; the Server header is not ours to change. */
+static int cors_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp, server_rec *s)
+{
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                 APLOGNO(99005) "mod_cors/" MOD_CORS_VERSION " configured");
+    return OK;
+}
+
 static void register_hooks(apr_pool_t *p)
 {
     /* mod_headers adds its filters in these hooks too: the CORS filter is
@@ -226,6 +244,7 @@ static void register_hooks(apr_pool_t *p)
      * removes) any Access-Control-* field a Header directive set. */
     static const char *const after_headers[] = {"mod_headers.c", NULL};
     (void)p;
+    ap_hook_post_config(cors_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* First, so that no authorization module answers an allowed preflight;
      * per-conf, so httpd keeps skipping access checks for subrequests and
      * redirects whose configuration is unchanged. */

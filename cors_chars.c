@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cors_chars.c: byte classes for the parsers that read attacker-controlled
  * header values on every request, and the hash function of the engine's

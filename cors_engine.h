@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cors_engine.h: the CORS policy engine of mod_cors.
  *

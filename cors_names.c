@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cors_names.c: sets of methods and header names, and the one-pass check
  * of an Access-Control-Request-Headers value against them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cors_origin.c: origin rules - parsing CORSAllowOrigin values, compiling
  * them into hash tables, and matching a request's Origin against them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cors_policy.c: a scope's settings, how scopes merge, and the decision
  * for one request - the browser's checks, made by the server beforehand.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cors_private.h: what the engine's files share and nothing else sees -
  * byte classes for the parsers, the hash function of the engine's tables,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_cors.c: the module record of mod_cors - its directives, the
  * per-directory configuration and its merging, and every hook it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_cors.h: what mod_cors shares with the rest of httpd.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_cors_private.h: what the glue files of mod_cors share.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared code of bench/run, and of test/soak (conf_head, free_port,
 children, rss_kib): httpd configurations generated in a work directory,
 Debian's apache2 on 127.0.0.1 (free ports) driven over one keep-alive

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #!/usr/bin/env node
 // mod_cors against a real browser.
 //

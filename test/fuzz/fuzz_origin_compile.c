@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_origin_compile: the origin-pattern compiler with fuzzed
  * configuration values.

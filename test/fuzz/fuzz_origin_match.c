@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_origin_match: a request's Origin value (the fuzz input, up to the
  * first NUL) against a policy compiled once from a fixed set of exact

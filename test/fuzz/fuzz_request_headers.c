@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_request_headers: the Access-Control-Request-Headers parser
  * (cors_request_headers_check, cors_request_headers_join) against a simple

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ref.h: slow, simple reference implementations of the SPEC's rules, written
  * independently of the engine, for the fuzz targets to check it against.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """pytest harness for mod_cors integration tests: a real httpd per config.
 
 Run with Debian's pytest (``pytest-3``) and ``/usr/bin/python3``; nothing

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What the integration tests share: the assertions (granted, not_granted,
 untouched, served, assert_preflight_allowed, assert_preflight_refused,
 expose_set), the requests (send, preflight, preflight_headers, h2_request),

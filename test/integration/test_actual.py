@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Actual (non-preflight) CORS requests: the origin directives, credentials,
 Expose-Headers, Vary merging, methods not checked on actual requests.
 

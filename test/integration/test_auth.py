@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Preflights and actual CORS requests where access control applies.
 
 An allowed preflight is answered 204 before authentication or authorization

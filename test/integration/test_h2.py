@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Preflights and actual requests over cleartext HTTP/2 (h2c, prior
 knowledge, curl): the same verdicts and headers as over HTTP/1.1.
 

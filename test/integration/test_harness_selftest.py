@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Checks of the harness itself (fast): a server starts, answers, logs."""
 
 

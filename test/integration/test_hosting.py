@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared hosting: tenants who write their own .htaccess, and what they must
 not be able to do to each other or to the server.
 

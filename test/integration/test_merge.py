@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Scopes and merging: what a child scope does not set it inherits; a list a
 child sets replaces the parent's; the two origin directives are one setting;
 CORSEngine Off switches off below until turned On again; a parent's "*" with

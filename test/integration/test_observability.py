@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What mod_cors tells the administrator: one ``LogLevel cors:debug`` line
 per CORS request (verdict, Origin, reason), the request note ``cors`` in the
 access log (``%{cors}n``), and the environment variable ``CORS_VERDICT``.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Origin matching: exact origins, wildcard patterns, ports, regular
 expressions (whole match), IP literals, non-http schemes, and a table of
 hostile Origin values that must never be granted nor cause a 5xx.

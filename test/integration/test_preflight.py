@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Preflight requests against a real httpd: the verdict tables (origin x
 method x headers), what is and is not a preflight, that a preflight never
 reaches the handler (static, CGI, proxy), parsing of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Every kind of response in a policy scope carries the CORS answer: errors
 (404, 403, 413, 500, ErrorDocument), 304, redirects, CGI and proxied
 backends that do their own CORS, mod_headers; outside a policy scope nothing

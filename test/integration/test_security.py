@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Security properties of mod_cors, end to end.
 
 A. The preflight authentication bypass never serves content.  An allowed

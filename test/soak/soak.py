@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Soak test of mod_cors: httpd (event MPM, several processes) under a mixed
 CORS workload from wrk for SECONDS, with a graceful restart in the middle.
 

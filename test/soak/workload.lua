@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk workload for test/soak/run: a fixed mix of CORS requests, cycled.
 -- Every request carries "Connection: close": a graceful restart closes idle
 -- keep-alive connections, and a client racing a new request onto one sees

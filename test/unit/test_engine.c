@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of the mod_cors engine (no httpd): origin rules, name sets,
  * the Access-Control-Request-Headers parser, merging, the decision and the

@@ -255,7 +255,7 @@ def parse_response(data, head=False):
     if head or status in (204, 304) or 100 <= status < 200:
         body = b""
     elif te and "chunked" in te[-1]:
-        body = _dechunk(rest)
+        body = dechunk(rest)[0]
     else:
         cl = [v for k, v in headers if k.lower() == "content-length"]
         if cl:
@@ -263,16 +263,22 @@ def parse_response(data, head=False):
     return Resp(status, reason, headers, body, data)
 
 
-def _dechunk(data):
+def dechunk(data):
+    """(body, bytes consumed) of a chunked body; a truncated or malformed
+    one gives what came."""
     out = b""
     pos = 0
     while True:
         eol = data.find(b"\r\n", pos)
         if eol < 0:
-            return out
-        size = int(data[pos:eol].split(b";")[0].strip() or b"0", 16)
+            return out, len(data)
+        try:
+            size = int(data[pos:eol].split(b";")[0].strip() or b"0", 16)
+        except ValueError:
+            return out, len(data)
         if size == 0:
-            return out
+            end = data.find(b"\r\n\r\n", eol)
+            return out, (len(data) if end < 0 else end + 4)
         out += data[eol + 2: eol + 2 + size]
         pos = eol + 2 + size + 2
 

@@ -32,7 +32,7 @@ __all__ = [
     "SLOW", "ORIGIN", "OTHER", "ACAO", "ACAC", "ACEH", "PREFLIGHT_VARY",
     "granted", "not_granted", "untouched", "served", "expose_set",
     "assert_preflight_allowed", "assert_preflight_refused",
-    "send", "preflight", "preflight_headers", "H2Resp", "h2_request",
+    "send", "check_granted", "preflight", "preflight_headers", "H2Resp", "h2_request",
     "cgi_script", "CGI", "CGI_OWN_CORS", "recorder_cgi", "PRINTENV_CGI",
     "make_htpasswd", "shared_dir", "read_lines", "wait_for",
     "split_responses", "table",
@@ -194,6 +194,14 @@ def send(srv, request, origin=None):
     if origin is not None:
         h.append(("Origin", origin))
     return srv.request(method, path, h, body=body)
+
+
+def check_granted(srv, req, origin, status, want, also):
+    """A row of a table of granted requests: sent with origin, served with
+    status (and served()'s checks in also), granted as want says."""
+    r = send(srv, req, origin)
+    served(r, status, **also)
+    granted(r, **dict(dict(origin=origin), **want))
 
 
 def _lines(name, value):

@@ -12,7 +12,8 @@ has a function of its own.
 
 import pytest
 
-from cors_helpers import (ACEH, CGI, expose_set, granted, not_granted, send,
+from cors_helpers import (ACEH, CGI, check_granted, expose_set, granted,
+                          not_granted, send,
                           served, table, untouched)
 
 APP = "https://app.example.com"
@@ -141,9 +142,7 @@ GRANTED = [
 
 @table("req,origin,status,want,also", GRANTED)
 def test_granted(srv, req, origin, status, want, also):
-    r = send(srv, req, origin)
-    served(r, status, **also)
-    granted(r, **dict(dict(origin=origin), **want))
+    check_granted(srv, req, origin, status, want, also)
 
 
 # (id, request, Origin, served() arguments); every answer a 200

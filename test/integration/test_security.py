@@ -37,7 +37,7 @@ import time
 
 import pytest
 
-from conftest import Resp, shared_dir
+from conftest import Resp, dechunk, shared_dir
 from cors_helpers import SLOW, make_htpasswd
 
 APP = "https://app.example.com"
@@ -58,25 +58,6 @@ class WireResp(Resp):
 
     def __init__(self, status, headers, body):
         Resp.__init__(self, status, "", headers, body)
-
-
-def _dechunk(data):
-    """(body, bytes consumed); a truncated chunked body gives what came."""
-    out = b""
-    pos = 0
-    while True:
-        eol = data.find(b"\r\n", pos)
-        if eol < 0:
-            return out, len(data)
-        try:
-            size = int(data[pos:eol].split(b";")[0].strip() or b"0", 16)
-        except ValueError:
-            return out, len(data)
-        if size == 0:
-            end = data.find(b"\r\n\r\n", eol)
-            return out, (len(data) if end < 0 else end + 4)
-        out += data[eol + 2: eol + 2 + size]
-        pos = eol + 2 + size + 2
 
 
 def wire_responses(data, head=False):
@@ -100,7 +81,7 @@ def wire_responses(data, head=False):
         if head or status in (204, 304) or 100 <= status < 200:
             body, used = b"", 0
         elif "chunked" in names.get("transfer-encoding", "").lower():
-            body, used = _dechunk(rest)
+            body, used = dechunk(rest)
         elif "content-length" in names:
             n = int(names["content-length"])
             body, used = rest[:n], min(n, len(rest))

@@ -864,6 +864,7 @@ def esrv(httpd_module):
                         loglevel="warn")
 
 
+@pytest.mark.skipif(SLOW > 1, reason="cost ratios mean nothing under a tool")
 @pytest.mark.parametrize("where", ["config", "htaccess"])
 @pytest.mark.parametrize("idx", range(len(E_CASES)),
                          ids=[c[0] for c in E_CASES])

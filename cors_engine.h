@@ -15,7 +15,6 @@
 #define CORS_ENGINE_H
 
 #include <apr_pools.h>
-#include <apr_tables.h>
 #include <apr_hash.h>
 
 /* Tri-state settings: a scope that does not set one inherits it. */

@@ -15,6 +15,7 @@
 #include <pcre2.h>
 
 #include <apr_strings.h>
+#include <apr_tables.h> /* apr_array_header_t */
 #include <apr_lib.h>
 #include <string.h>
 #include <stdio.h>

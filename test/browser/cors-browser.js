@@ -1,5 +1,5 @@
-/* SPDX-License-Identifier: Apache-2.0 */
 #!/usr/bin/env node
+/* SPDX-License-Identifier: Apache-2.0 */
 // mod_cors against a real browser.
 //
 // Starts Debian's httpd with mod_cors and a generated configuration on

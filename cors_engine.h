@@ -147,8 +147,9 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
                                                  apr_size_t *bad_len);
 
 /* The names of an Access-Control-Request-Headers value, lower-cased and
- * joined with ", " (for reflecting them when credentials make "*"
- * literal).  The value must have passed cors_request_headers_check. */
+ * joined with ", " (the Access-Control-Allow-Headers answer of a policy
+ * with "*": never "*" itself).  The value must have passed
+ * cors_request_headers_check. */
 const char *cors_request_headers_join(apr_pool_t *p, const char *value);
 
 /* ------------------------------------------------------------------ */

@@ -215,7 +215,12 @@ static void decide_preflight(const cors_policy_t *pol,
         d->allow_methods = cors_names_joined(pol->methods);
     }
     if (nheaders) {
-        if (cors_names_any(pol->allow_headers) && credentials) {
+        if (cors_names_any(pol->allow_headers)) {
+            /* Never answer "*": the requested names, which passed the
+             * check, so hold Authorization only where it is listed.  With
+             * credentials browsers read "*" as a name; without, WebKit
+             * (WebKitGTK 2.50) lets a cached "*" cover Authorization too,
+             * which the Fetch standard and the policy never allow. */
             d->allow_headers =
                 cors_request_headers_join(pool, req->request_headers);
         } else {

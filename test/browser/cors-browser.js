@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// SPDX-License-Identifier: Apache-2.0
+/* SPDX-License-Identifier: Apache-2.0 */
 // mod_cors against a real browser.
 //
 // Starts Debian's httpd with mod_cors and a generated configuration on
@@ -25,16 +25,20 @@ const crypto = require('crypto');
 const MOD = process.env.MOD_CORS_SO || path.resolve(__dirname, '../../.libs/mod_cors.so');
 const HTTPD = process.env.APACHE2 || '/usr/sbin/apache2';
 const MODDIR = process.env.APACHE_MODDIR || '/usr/lib/apache2/modules';
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const KEEP = process.env.CORS_BROWSER_KEEP === '1';
 const ONLY = process.env.CORS_BROWSER_ONLY ? new RegExp(process.env.CORS_BROWSER_ONLY) : null;
 const SKIP = process.env.CORS_BROWSER_SKIP ? new RegExp(process.env.CORS_BROWSER_SKIP) : null;
 const SUITE_LIMIT_MS = 170 * 1000; // the whole suite must stay under 3 minutes
 const CASE_TIMEOUT_MS = 10 * 1000;
+const { CASES } = require('./cases.js');
+const drivers = require('./engines.js');
+// CORS_BROWSER_ENGINES: a space-separated subset of "chromium firefox webkit".
+const ENGINES = (process.env.CORS_BROWSER_ENGINES || drivers.ENGINES.join(' ')).split(/[\s,]+/).filter(Boolean);
+const J = JSON.stringify;
 
 const t0 = Date.now();
 let httpd = null;       // child process
-let browser = null;     // playwright Browser
+const browsers = [];    // open engines (each with close())
 let tmp = null;         // temp dir
 let finished = false;
 
@@ -115,6 +119,15 @@ printf 'X-Exposed: exposed-value\\r\\n'
 printf '\\r\\n'
 printf 'cached-body\\n'
 `,
+  // Sets a SameSite=None; Secure cookie over http://127.0.0.1 (loopback is
+  // potentially trustworthy).
+  'setcookie-none.cgi': `#!/bin/sh
+printf 'Content-Type: text/plain\\r\\n'
+printf 'Set-Cookie: snone=1; Path=/; SameSite=None; Secure\\r\\n'
+printf 'Cache-Control: no-store\\r\\n'
+printf '\\r\\n'
+printf 'cookie-set\\n'
+`,
   // Sets a cookie from the API's side.
   'setcookie.cgi': `#!/bin/sh
 [ "\${CONTENT_LENGTH:-0}" -gt 0 ] 2>/dev/null && head -c "$CONTENT_LENGTH" >/dev/null
@@ -129,7 +142,8 @@ printf 'cookie-set\\n'
 
 // Directories under the API's DocumentRoot, each a scope of its own.
 const SCOPES = ['api', 'star', 'starauth', 'cred', 'credstar', 'secure', 'maxage',
-  'maxage0', 'nomaxage', 'merge', 'merge/cred', 'multi', 'pna', 'public', 'ports', 'regex', 'nocors'];
+  'maxage0', 'nomaxage', 'merge', 'merge/cred', 'multi', 'pna', 'public', 'ports', 'regex', 'nocors',
+  'starcache', 'starauthcache', 'credports', 'maxagebig', 'hta'];
 
 function writeFile(p, content, mode) {
   fs.mkdirSync(path.dirname(p), { recursive: true, mode: 0o755 });
@@ -145,7 +159,13 @@ function makeTree(dir, ports) {
   fs.chmodSync(path.join(dir, 'run'), 0o777); // cgid socket, written by the child
   writeFile(path.join(dir, 'www/pages/index.html'),
     '<!doctype html><html><head><meta charset="utf-8"><title>cors page</title>' +
-    '<link rel="icon" href="data:,"></head><body>mod_cors browser test page</body></html>\n');
+    '<link rel="icon" href="data:,"><script src="/cors-page.js"></script></head>' +
+    '<body>mod_cors browser test page</body></html>\n');
+  writeFile(path.join(dir, 'www/pages/cors-page.js'), fs.readFileSync(path.join(__dirname, 'page.js')));
+  // A policy from .htaccess (AllowOverride FileInfo).
+  writeFile(path.join(dir, 'www/root/hta/.htaccess'),
+    `CORSAllowOrigin http://127.0.0.1:${ports.allowed}\nCORSAllowMethods PUT\n` +
+    'CORSAllowHeaders X-Custom\nCORSExposeHeaders X-Exposed\n');
   writeFile(path.join(dir, 'www/backend/data.txt'), 'proxied-backend-body\n');
   writeFile(path.join(dir, 'www/root/errors/404.html'), 'custom-error-document-404\n');
   writeFile(path.join(dir, 'www/root/plainerrors/404.html'), 'unconfigured-error-document-404\n');
@@ -218,6 +238,9 @@ CustomLog "${dir}/logs/access.log" cors
     AddHandler cgi-script .cgi
     CGIPassAuth On
 </Directory>
+<Directory "${dir}/www/root/hta">
+    AllowOverride FileInfo
+</Directory>
 
 # Pages: the allowed origin and the foreign origin (no CORS policy there).
 <VirtualHost 127.0.0.1:${B}>
@@ -256,6 +279,13 @@ CustomLog "${dir}/logs/access.log" cors
     Redirect 302 /api/moved-in http://127.0.0.1:${A}/api/echo.cgi
     Redirect 302 /api/moved-out http://127.0.0.1:${A}/nocors/echo.cgi
     Redirect 302 /api/moved-x http://localhost:${A}/api/echo.cgi
+    Redirect 301 /api/r301-scope http://127.0.0.1:${A}/multi/echo.cgi
+    Redirect 308 /api/r308-scope http://127.0.0.1:${A}/multi/echo.cgi
+    Redirect 307 /api/r307-x-star http://localhost:${A}/public/echo.cgi
+    Redirect 301 /api/r301-x-listed http://localhost:${A}/api/echo.cgi
+    Redirect 302 /nocors/r302-to-api http://127.0.0.1:${A}/api/echo.cgi
+    Redirect 307 /nocors/r307-to-api http://127.0.0.1:${A}/api/echo.cgi
+    Redirect 307 /public/r307-to-nocors http://127.0.0.1:${A}/nocors/echo.cgi
 
     # Error documents are content too: their own policy decides who reads them.
     <Location /errors>
@@ -292,6 +322,26 @@ CustomLog "${dir}/logs/access.log" cors
         CORSAllowMethods *
         CORSAllowHeaders *
         CORSExposeHeaders *
+    </Location>
+    <Location /starcache>
+        CORSAllowOrigin ${allowed}
+        CORSAllowHeaders *
+        CORSMaxAge 600
+    </Location>
+    <Location /starauthcache>
+        CORSAllowOrigin ${allowed}
+        CORSAllowHeaders * Authorization
+        CORSMaxAge 600
+    </Location>
+    <Location /credports>
+        CORSAllowOrigin http://localhost:*
+        CORSAllowCredentials On
+        CORSExposeHeaders X-Exposed
+    </Location>
+    <Location /maxagebig>
+        CORSAllowOrigin ${allowed}
+        CORSAllowHeaders X-Custom
+        CORSMaxAge 86400
     </Location>
     <Location /secure>
         CORSAllowOrigin ${allowed}
@@ -353,299 +403,6 @@ CustomLog "${dir}/logs/access.log" cors
     </Location>
 </VirtualHost>
 `;
-}
-
-// ------------------------------------------------------------------------
-// Cases
-// ------------------------------------------------------------------------
-//
-// page:     which page runs the request: 'allowed' (http://127.0.0.1:B),
-//           'foreign' (http://127.0.0.1:C), 'localhost' (http://localhost:C)
-// req:      { api: 'fetch'|'xhr', path, method, headers, body, credentials,
-//             repeat, read: [response headers to read] }
-// expect:   'blocked', or { status, body: [substrings], headers: {name: value
-//           or null (must be hidden)}, redirected }
-// module:   the access-log lines of this case on the API port, each
-//           "METHOD verdict status" (verdict "-" = no note), any order.
-// why:      one line: why this is the right answer (SPEC / Fetch).
-
-const J = JSON.stringify;
-const EXPOSE = { 'x-exposed': 'exposed-value', 'x-hidden': null };
-const BASIC_GOOD = 'Basic ' + Buffer.from('alice:wonderland').toString('base64');
-const BASIC_BAD = 'Basic ' + Buffer.from('alice:wrong').toString('base64');
-
-const CASES = [
-  // --- simple requests from the allowed origin
-  { id: 'simple-get', page: 'allowed', req: { path: '/api/echo.cgi' },
-    expect: { status: 200, body: ['method=GET'], headers: EXPOSE },
-    module: ['GET allowed 200'], why: 'listed origin; X-Exposed listed, X-Hidden not' },
-  { id: 'simple-get-xhr', page: 'allowed', req: { api: 'xhr', path: '/api/echo.cgi' },
-    expect: { status: 200, body: ['method=GET'], headers: EXPOSE },
-    module: ['GET allowed 200'], why: 'same through XMLHttpRequest' },
-  { id: 'simple-post-text', page: 'allowed',
-    req: { path: '/api/echo.cgi', method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'hello' },
-    expect: { status: 200, body: ['method=POST', 'body=hello'], headers: EXPOSE },
-    module: ['POST allowed 200'], why: 'text/plain POST is simple: no preflight' },
-  // --- preflighted requests from the allowed origin
-  { id: 'preflight-json-post', page: 'allowed',
-    req: { path: '/api/echo.cgi', method: 'POST', headers: { 'Content-Type': 'application/json' }, body: J({ a: 1 }) },
-    expect: { status: 200, body: ['content-type=application/json', 'body={"a":1}'], headers: EXPOSE },
-    module: ['OPTIONS preflight-allowed 204', 'POST allowed 200'], why: 'Content-Type listed in CORSAllowHeaders' },
-  { id: 'preflight-custom-header', page: 'allowed',
-    req: { path: '/api/echo.cgi', headers: { 'X-Custom': 'hello' } },
-    expect: { status: 200, body: ['x-custom=hello'], headers: EXPOSE },
-    module: ['OPTIONS preflight-allowed 204', 'GET allowed 200'], why: 'X-Custom listed' },
-  { id: 'preflight-unlisted-header', page: 'allowed',
-    req: { path: '/api/echo.cgi', headers: { 'X-Other': '1' } },
-    expect: 'blocked', module: ['OPTIONS preflight-refused 403'], why: 'X-Other not listed' },
-  { id: 'preflight-put', page: 'allowed', req: { path: '/api/echo.cgi', method: 'PUT', body: 'x' },
-    expect: { status: 200, body: ['method=PUT'], headers: EXPOSE },
-    module: ['OPTIONS preflight-allowed 204', 'PUT allowed 200'], why: 'PUT listed' },
-  { id: 'preflight-patch', page: 'allowed', req: { path: '/api/echo.cgi', method: 'PATCH', body: 'x' },
-    expect: { status: 200, body: ['method=PATCH'], headers: EXPOSE },
-    module: ['OPTIONS preflight-allowed 204', 'PATCH allowed 200'], why: 'PATCH listed' },
-  { id: 'preflight-delete-unlisted', page: 'allowed', req: { path: '/api/echo.cgi', method: 'DELETE' },
-    expect: 'blocked', module: ['OPTIONS preflight-refused 403'], why: 'DELETE not listed' },
-  { id: 'preflight-patch-lowercase', page: 'allowed', req: { path: '/api/echo.cgi', method: 'patch', body: 'x' },
-    expect: 'blocked', module: ['OPTIONS preflight-refused 403'],
-    why: 'fetch() does not upper-case "patch"; methods are case-sensitive' },
-  // --- CORSAllowHeaders * / CORSAllowMethods * / CORSExposeHeaders *
-  { id: 'star-delete-any-header', page: 'allowed',
-    req: { path: '/star/echo.cgi', method: 'DELETE', headers: { 'X-Anything': 'a', 'X-Custom': 'b' } },
-    expect: { status: 200, body: ['method=DELETE', 'x-custom=b'], headers: { 'x-exposed': 'exposed-value', 'x-hidden': 'hidden-value' } },
-    module: ['OPTIONS preflight-allowed 204', 'DELETE allowed 200'], why: 'methods *, headers *, expose * (no credentials)' },
-  { id: 'star-authorization', page: 'allowed',
-    req: { path: '/star/echo.cgi', headers: { 'Authorization': 'Bearer t0k3n' } },
-    expect: 'blocked', module: ['OPTIONS preflight-refused 403'], why: 'CORSAllowHeaders * never covers Authorization' },
-  { id: 'starauth-authorization', page: 'allowed',
-    req: { path: '/starauth/echo.cgi', headers: { 'Authorization': 'Bearer t0k3n', 'X-Anything': 'a' } },
-    expect: { status: 200, body: ['authorization=Bearer t0k3n'] },
-    module: ['OPTIONS preflight-allowed 204', 'GET allowed 200'], why: 'CORSAllowHeaders * Authorization' },
-  // --- credentials
-  { id: 'cred-setcookie', page: 'allowed', req: { path: '/cred/setcookie.cgi', credentials: 'include' },
-    expect: { status: 200, body: ['cookie-set'], headers: { 'x-exposed': 'exposed-value' } },
-    module: ['GET allowed 200'], why: 'credentials On: the API may set a cookie' },
-  { id: 'cred-cookie', page: 'allowed', req: { path: '/cred/echo.cgi', credentials: 'include' },
-    expect: { status: 200, body: ['sid=page-cookie', 'apisid=api-cookie'], headers: EXPOSE },
-    module: ['GET allowed 200'], why: 'credentials On: both cookies reach the CGI; exposed header readable' },
-  { id: 'cred-cookie-xhr', page: 'allowed', req: { api: 'xhr', path: '/cred/echo.cgi', credentials: 'include' },
-    expect: { status: 200, body: ['sid=page-cookie'], headers: EXPOSE },
-    module: ['GET allowed 200'], why: 'same with withCredentials' },
-  { id: 'cred-preflight', page: 'allowed',
-    req: { path: '/cred/echo.cgi', credentials: 'include', headers: { 'X-Custom': 'c' } },
-    expect: { status: 200, body: ['sid=page-cookie', 'x-custom=c'], headers: EXPOSE },
-    module: ['OPTIONS preflight-allowed 204', 'GET allowed 200'], why: 'preflight carries -Allow-Credentials: true' },
-  { id: 'cred-star-echoed', page: 'allowed',
-    req: { path: '/credstar/echo.cgi', method: 'DELETE', credentials: 'include', headers: { 'X-Anything': 'a' } },
-    expect: { status: 200, body: ['method=DELETE', 'sid=page-cookie'], headers: { 'x-exposed': 'exposed-value', 'x-hidden': 'hidden-value' } },
-    module: ['OPTIONS preflight-allowed 204', 'DELETE allowed 200'],
-    why: 'with credentials "*" is literal: method/headers echoed, exposed names listed' },
-  { id: 'cred-where-off', page: 'allowed', req: { path: '/api/echo.cgi', credentials: 'include' },
-    expect: 'blocked', module: ['GET allowed 200'],
-    why: 'credentials Off: no -Allow-Credentials, browser rejects (origin itself allowed)' },
-  { id: 'cred-preflight-where-off', page: 'allowed',
-    req: { path: '/api/echo.cgi', credentials: 'include', headers: { 'X-Custom': 'c' } },
-    expect: 'blocked', module: ['OPTIONS preflight-allowed 204'],
-    why: 'preflights carry no credentials mode; browser rejects the 204 without -Allow-Credentials' },
-  { id: 'merge-star-child-credentials', page: 'allowed', req: { path: '/merge/cred/echo.cgi', credentials: 'include' },
-    expect: 'blocked', module: ['GET allowed 200'],
-    why: 'parent "*" + child credentials On: "*" without -Allow-Credentials, fails safe' },
-  { id: 'merge-star-child-no-credentials', page: 'foreign', req: { path: '/merge/cred/echo.cgi' },
-    expect: { status: 200, body: ['method=GET'] }, module: ['GET allowed 200'],
-    why: 'the inherited "*" still serves requests without credentials' },
-  { id: 'cred-public-star', page: 'allowed', req: { path: '/public/echo.cgi', credentials: 'include' },
-    expect: 'blocked', module: ['GET allowed 200'], why: '"*" never with credentials' },
-  // --- auth-protected location
-  { id: 'auth-bad-password', page: 'allowed',
-    req: { path: '/secure/echo.cgi', headers: { 'Authorization': BASIC_BAD } },
-    expect: { status: 401, headers: { 'x-exposed': null } },
-    module: ['OPTIONS preflight-allowed 204', 'GET allowed 401'], why: 'preflight bypasses auth; 401 readable' },
-  { id: 'auth-good-password', page: 'allowed',
-    req: { path: '/secure/echo.cgi', headers: { 'Authorization': BASIC_GOOD } },
-    expect: { status: 200, body: ['remote-user=alice'], headers: EXPOSE },
-    module: ['OPTIONS preflight-allowed 204', 'GET allowed 200'], why: 'good credentials' },
-  { id: 'auth-foreign', page: 'foreign',
-    req: { path: '/secure/echo.cgi', headers: { 'Authorization': BASIC_GOOD } },
-    expect: 'blocked', module: ['OPTIONS preflight-refused 401'], why: 'refused preflight gets no auth bypass' },
-  // --- backends that answer CORS themselves
-  { id: 'backend-acao-allowed', page: 'allowed', req: { path: '/api/acao.cgi', read: ['x-exposed', 'x-hidden'] },
-    expect: { status: 200, body: ['backend-says'], headers: EXPOSE },
-    module: ['GET allowed 200'], why: 'the backend\'s Expose-Headers: X-Hidden is replaced' },
-  { id: 'backend-acao-foreign', page: 'foreign', req: { path: '/api/acao.cgi' },
-    expect: 'blocked', module: ['GET disallowed 200'], why: 'the CGI\'s "*" is removed' },
-  { id: 'backend-acao-no-policy', page: 'foreign', req: { path: '/nocors/acao.cgi' },
-    expect: { status: 200, body: ['backend-says'] }, module: ['GET - 200'],
-    why: 'control: outside a policy the module changes nothing' },
-  { id: 'proxied-allowed', page: 'allowed', req: { path: '/proxied/data.txt', read: ['x-backend'] },
-    expect: { status: 200, body: ['proxied-backend-body'], headers: { 'x-backend': 'backend' } },
-    module: ['GET allowed 200'], why: 'proxied; the module\'s expose list wins' },
-  { id: 'proxied-preflight-not-forwarded', page: 'allowed',
-    req: { path: '/proxied/data.txt', headers: { 'X-Custom': 'p' }, read: ['x-backend'] },
-    expect: { status: 200, body: ['proxied-backend-body'], headers: { 'x-backend': 'backend' } },
-    module: ['OPTIONS preflight-allowed 204', 'GET allowed 200'], backend: ['GET - 200'],
-    why: 'the module answers the preflight; only the GET reaches the backend' },
-  { id: 'proxied-foreign', page: 'foreign', req: { path: '/proxied/data.txt' },
-    expect: 'blocked', module: ['GET disallowed 200'], why: 'the backend\'s "*" is removed' },
-  // --- errors and redirects
-  { id: 'error-404-errordocument', page: 'allowed', req: { path: '/api/missing.txt' },
-    expect: { status: 404, body: ['custom-error-document-404'] },
-    module: ['GET allowed 404'], why: 'the ErrorDocument\'s own location has a policy that allows the page' },
-  { id: 'error-404-errordocument-unconfigured', page: 'allowed', req: { path: '/api/plainerr/missing.txt' },
-    expect: 'blocked', module: ['GET - 404'],
-    why: 'the ErrorDocument\'s location has no policy: the API\'s policy does not reach it' },
-  { id: 'error-500-cgi', page: 'allowed', req: { path: '/api/status.cgi', query: 'code=500' },
-    expect: { status: 500, body: ['status-from-cgi=500'], headers: EXPOSE },
-    module: ['GET allowed 500'], why: '5xx from the backend' },
-  { id: 'error-500-httpd', page: 'allowed', req: { path: '/api/broken.cgi' },
-    expect: { status: 500 }, module: ['GET allowed 500'], why: 'httpd\'s own error response' },
-  { id: 'redirect-same-scope', page: 'allowed', req: { path: '/api/moved-in' },
-    expect: { status: 200, body: ['method=GET', 'uri=/api/echo.cgi'], headers: EXPOSE, redirected: true },
-    module: ['GET allowed 302', 'GET allowed 200'], why: '302 and target both carry CORS headers' },
-  { id: 'redirect-out-of-scope', page: 'allowed', req: { path: '/api/moved-out' },
-    expect: 'blocked', module: ['GET allowed 302', 'GET - 200'], why: 'the target has no policy' },
-  { id: 'redirect-cross-origin', page: 'allowed', req: { path: '/api/moved-x' },
-    expect: 'blocked', module: ['GET allowed 302', 'GET disallowed 200'],
-    why: 'after a cross-origin redirect Origin is "null", which never matches' },
-  { id: 'redirect-307-preflighted', page: 'allowed',
-    req: { path: '/api/redirect.cgi', method: 'PUT', body: 'x', headers: { 'X-Custom': 'r' } },
-    expect: { status: 200, body: ['method=PUT', 'x-custom=r', 'hop=2'], headers: EXPOSE, redirected: true },
-    module: ['OPTIONS preflight-allowed 204', 'PUT allowed 307', 'OPTIONS preflight-allowed 204', 'PUT allowed 200'],
-    why: 'preflight, 307, preflight again for the target' },
-  // A preflight to a URL that mod_alias / mod_rewrite redirect (in
-  // translate_name, before any fixup).  Browsers fail a preflight answered
-  // with a redirect.  Either the module answers it (204) and the browser
-  // follows the redirect of the actual request, or the module's verdict
-  // must say the preflight failed: never "preflight-allowed" on a 3xx.
-  { id: 'preflight-to-alias-redirect', page: 'allowed',
-    req: { path: '/api/moved-in', method: 'PUT', body: 'x' },
-    expect: { status: 200, body: ['method=PUT'], headers: EXPOSE, redirected: true },
-    module: ['OPTIONS preflight-allowed 204', 'PUT allowed 302', 'OPTIONS preflight-allowed 204', 'PUT allowed 200'],
-    alt: [{ expect: 'blocked', module: { desc: 'OPTIONS logged as not allowed (3xx), no PUT',
-        test: (rows) => rows.some((r) => r.method === 'OPTIONS') &&
-          rows.every((r) => r.method === 'OPTIONS' && !(r.verdict === 'preflight-allowed' && r.status !== '204')) } }],
-    why: 'module verdict must equal browser verdict (Fetch: a redirected preflight is a network error)' },
-  { id: 'preflight-to-rewrite-redirect', page: 'allowed',
-    req: { path: '/api/rewritten', method: 'PUT', body: 'x' },
-    expect: { status: 200, body: ['method=PUT'], headers: EXPOSE, redirected: true },
-    module: ['OPTIONS preflight-allowed 204', 'PUT allowed 307', 'OPTIONS preflight-allowed 204', 'PUT allowed 200'],
-    alt: [{ expect: 'blocked', module: { desc: 'OPTIONS logged as not allowed (3xx), no PUT',
-        test: (rows) => rows.some((r) => r.method === 'OPTIONS') &&
-          rows.every((r) => r.method === 'OPTIONS' && !(r.verdict === 'preflight-allowed' && r.status !== '204')) } }],
-    why: 'same with RewriteRule [R=307] in the virtual host' },
-  // --- the browser's HTTP cache (both pages share one cache partition: same site)
-  { id: 'cache-vary-two-origins', before: [{ page: 'allowed', expect: { status: 200, body: ['cached-body'] } }], page: 'foreign',
-    req: { path: '/multi/cached.cgi' },
-    expect: { status: 200, body: ['cached-body'], headers: { 'x-exposed': 'exposed-value' } },
-    module: ['GET allowed 200', 'GET allowed 200'],
-    why: 'Vary: Origin: the copy cached with ACAO for one allowed origin is not reused for the other' },
-  { id: 'cache-star-shared', before: [{ page: 'allowed', expect: { status: 200, body: ['cached-body'] } }], page: 'foreign',
-    req: { path: '/public/cached.cgi' },
-    expect: { status: 200, body: ['cached-body'], headers: { 'x-exposed': 'exposed-value' } },
-    module: ['GET allowed 200'],
-    why: '"*" does not depend on Origin (no Vary: Origin): one cached copy serves both pages' },
-  { id: 'revalidate-304', page: 'allowed', req: { path: '/api/static.txt', repeat: 2 },
-    expect: { status: 200, body: ['static-body'] },
-    module: ['GET allowed 200', 'GET allowed 304'],
-    why: 'revalidated copy: the 304 keeps the response readable' },
-  { id: 'revalidate-two-origins', before: [{ page: 'allowed', expect: { status: 200, body: ['static-body'] } }],
-    page: 'foreign', req: { path: '/multi/static.txt' },
-    expect: { status: 200, body: ['static-body'] },
-    module: ['GET allowed 200', 'GET allowed 200'], moduleAlt: [['GET allowed 200', 'GET allowed 304']],
-    why: 'the second allowed origin gets its own Access-Control-Allow-Origin (200 or 304)' },
-  // --- Access-Control-Max-Age
-  { id: 'maxage-600-cached', page: 'allowed', req: { path: '/maxage/echo.cgi', headers: { 'X-Custom': 'm' }, repeat: 2 },
-    expect: { status: 200, body: ['x-custom=m'] },
-    module: ['OPTIONS preflight-allowed 204', 'GET allowed 200', 'GET allowed 200'],
-    why: 'CORSMaxAge 600: second request sends no preflight' },
-  { id: 'maxage-0-not-cached', page: 'allowed', req: { path: '/maxage0/echo.cgi', headers: { 'X-Custom': 'm' }, repeat: 2 },
-    expect: { status: 200, body: ['x-custom=m'] },
-    module: ['OPTIONS preflight-allowed 204', 'GET allowed 200', 'OPTIONS preflight-allowed 204', 'GET allowed 200'],
-    why: 'CORSMaxAge 0: every request preflighted (control for the count)' },
-  { id: 'maxage-unset-default', page: 'allowed', req: { path: '/nomaxage/echo.cgi', headers: { 'X-Custom': 'm' }, repeat: 2 },
-    expect: { status: 200, body: ['x-custom=m'] },
-    module: ['OPTIONS preflight-allowed 204', 'GET allowed 200', 'GET allowed 200'],
-    why: 'no header: Chromium caches 5 s by default' },
-  // --- foreign origin
-  { id: 'foreign-simple', page: 'foreign', req: { path: '/api/echo.cgi' },
-    expect: 'blocked', module: ['GET disallowed 200'], why: 'origin not listed' },
-  { id: 'foreign-simple-xhr', page: 'foreign', req: { api: 'xhr', path: '/api/echo.cgi' },
-    expect: 'blocked', module: ['GET disallowed 200'], why: 'origin not listed' },
-  { id: 'foreign-preflight-put', page: 'foreign', req: { path: '/api/echo.cgi', method: 'PUT', body: 'x' },
-    expect: 'blocked', module: ['OPTIONS preflight-refused 403'], why: 'origin not listed: PUT never sent' },
-  { id: 'foreign-preflight-json', page: 'foreign',
-    req: { path: '/api/echo.cgi', method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' },
-    expect: 'blocked', module: ['OPTIONS preflight-refused 403'], why: 'origin not listed: POST never sent' },
-  { id: 'foreign-credentials', page: 'foreign', req: { path: '/cred/echo.cgi', credentials: 'include' },
-    expect: 'blocked', module: ['GET disallowed 200'], why: 'origin not listed' },
-  // --- Private Network Access / Local Network Access
-  { id: 'pna-public-to-loopback', page: 'public', req: { path: '/pna/echo.cgi' },
-    expect: { status: 200, body: ['method=GET'], headers: EXPOSE },
-    module: ['GET allowed 200'],
-    moduleAlt: [['OPTIONS preflight-allowed 204', 'GET allowed 200']],
-    why: 'public page -> loopback: Chromium 156 asks a permission (granted), no PNA preflight; older ones preflight (CORSAllowPrivateNetwork On)' },
-  // --- opaque origin ("null")
-  { id: 'null-origin-sandboxed', page: 'sandboxed', req: { path: '/api/echo.cgi' },
-    expect: 'blocked', module: ['GET disallowed 200'], why: 'Origin: null never matches a listed origin' },
-  { id: 'null-origin-sandboxed-star', page: 'sandboxed', req: { path: '/public/echo.cgi' },
-    expect: { status: 200, body: ['origin=null'], headers: EXPOSE }, module: ['GET allowed 200'],
-    why: '"*" answers every origin, the opaque one too' },
-  // --- origin forms
-  { id: 'public-star-foreign', page: 'foreign', req: { path: '/public/echo.cgi' },
-    expect: { status: 200, body: ['method=GET'], headers: EXPOSE },
-    module: ['GET allowed 200'], why: 'CORSAllowOrigin *' },
-  { id: 'public-star-preflight-header', page: 'foreign', req: { path: '/public/echo.cgi', headers: { 'X-Custom': '1' } },
-    expect: 'blocked', module: ['OPTIONS preflight-refused 403'], why: '"*" origin still checks headers' },
-  { id: 'port-wildcard-localhost', page: 'localhost', req: { path: '/ports/echo.cgi' },
-    expect: { status: 200, body: ['origin=http://localhost:'], headers: EXPOSE },
-    module: ['GET allowed 200'], why: 'http://localhost:* matches http://localhost:C' },
-  { id: 'port-wildcard-other-host', page: 'foreign', req: { path: '/ports/echo.cgi' },
-    expect: 'blocked', module: ['GET disallowed 200'], why: 'http://localhost:* does not match 127.0.0.1' },
-  { id: 'regex-foreign', page: 'foreign', req: { path: '/regex/echo.cgi' },
-    expect: { status: 200, body: ['method=GET'], headers: EXPOSE },
-    module: ['GET allowed 200'], why: 'CORSAllowOriginMatch for the page\'s origin' },
-  { id: 'regex-allowed-page', page: 'allowed', req: { path: '/regex/echo.cgi' },
-    expect: 'blocked', module: ['GET disallowed 200'], why: 'the regex names only the other port' },
-];
-
-// ------------------------------------------------------------------------
-// In the page: run one request (one or more times), report what JS sees.
-// ------------------------------------------------------------------------
-
-async function inPage(spec) {
-  const out = [];
-  for (let i = 0; i < (spec.repeat || 1); i++) {
-    if (spec.api === 'xhr') {
-      out.push(await new Promise((resolve) => {
-        const x = new XMLHttpRequest();
-        x.open(spec.method || 'GET', spec.url);
-        if (spec.credentials === 'include') x.withCredentials = true;
-        for (const [k, v] of Object.entries(spec.headers || {})) x.setRequestHeader(k, v);
-        x.timeout = spec.timeout;
-        x.onload = () => {
-          const headers = {};
-          for (const h of spec.read) headers[h] = x.getResponseHeader(h);
-          resolve({ ok: true, status: x.status, body: x.responseText, headers, url: x.responseURL });
-        };
-        x.onerror = () => resolve({ ok: false, error: 'XHR error event (status ' + x.status + ')' });
-        x.ontimeout = () => resolve({ ok: false, error: 'XHR timeout' });
-        x.send(spec.body === undefined ? null : spec.body);
-      }));
-    } else {
-      try {
-        const init = { method: spec.method || 'GET', headers: spec.headers || {}, signal: AbortSignal.timeout(spec.timeout) };
-        if (spec.body !== undefined) init.body = spec.body;
-        if (spec.credentials) init.credentials = spec.credentials;
-        const r = await fetch(spec.url, init);
-        const body = await r.text();
-        const headers = {};
-        for (const h of spec.read) headers[h] = r.headers.get(h);
-        out.push({ ok: true, status: r.status, body, headers, redirected: r.redirected, url: r.url });
-      } catch (e) {
-        out.push({ ok: false, error: e.name + ': ' + e.message });
-      }
-    }
-  }
-  return out;
 }
 
 // ------------------------------------------------------------------------
@@ -737,7 +494,7 @@ async function stopHttpd() {
 
 async function cleanup() {
   const tc = Date.now();
-  if (browser) { const b = browser; browser = null; await Promise.race([b.close().catch(() => {}), deadline(10000)]); }
+  await Promise.all(browsers.splice(0).map((b) => Promise.race([Promise.resolve().then(() => b.close()).catch(() => {}), deadline(10000)])));
   await stopHttpd();
   if (process.env.CORS_BROWSER_VERBOSE === "1") log(`browser: cleanup took ${Date.now() - tc} ms`);
   if (tmp && !KEEP) { try { fs.rmSync(tmp, { recursive: true, force: true }); } catch (e) { /* ignore */ } }
@@ -769,8 +526,8 @@ function parseErrors(text) {
   return byId;
 }
 
-function caseRows(rows, id) {
-  const re = new RegExp('[?&]case=' + id.replace(/[-]/g, '\\-') + '(&|$)');
+function caseRows(rows, tag) {
+  const re = new RegExp('[?&]case=' + tag.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&') + '(&|$)');
   return rows.filter((r) => re.test(r.uri));
 }
 
@@ -778,6 +535,13 @@ function caseRows(rows, id) {
 // same request (same URL) from other pages, e.g. to fill the HTTP cache.
 function steps(c) {
   return [...(c.before || []), { page: c.page, expect: c.expect }];
+}
+
+// The case as one engine must see it: its own expectations where the
+// table documents a difference (c.differs[engine]).
+function forEngine(c, engine) {
+  const d = c.differs && c.differs[engine];
+  return d ? { ...c, ...d, whyCommon: c.why, differsHere: true } : c;
 }
 
 function describeOne(expect) {
@@ -814,6 +578,7 @@ function judgeOne(expectation, results) {
     if (c.expect === 'blocked') { problems.push(`${tag}readable (status ${r.status}) but should be blocked`); continue; }
     if (e.status !== undefined && r.status !== e.status) problems.push(`${tag}status ${r.status}, want ${e.status}`);
     for (const b of e.body || []) if (!r.body.includes(b)) problems.push(`${tag}body lacks ${J(b)}: ${J(r.body.slice(0, 300))}`);
+    for (const b of e.bodyNot || []) if (r.body.includes(b)) problems.push(`${tag}body has ${J(b)}: ${J(r.body.slice(0, 300))}`);
     for (const [h, v] of Object.entries(e.headers || {})) {
       if (r.headers[h] !== v) problems.push(`${tag}header ${h} = ${J(r.headers[h])}, want ${J(v)}`);
     }
@@ -879,26 +644,74 @@ function table(rows, headers) {
 // Main
 // ------------------------------------------------------------------------
 
-function finish(passed, failed) {
+function finish(perEngine) {
   if (finished) return;
   finished = true;
+  let passed = 0, failed = 0;
+  for (const e of ENGINES) { passed += (perEngine[e] || {}).passed || 0; failed += (perEngine[e] || { failed: 1 }).failed; }
+  // The total first, the engines last (scripts/test shows the last three).
   log(`browser: ${passed} passed, ${failed} failed`);
+  for (const e of ENGINES) {
+    const r = perEngine[e] || { passed: 0, failed: 1 };
+    log(`${e}: ${r.passed} passed, ${r.failed} failed`);
+  }
   process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
+}
+
+// Runs every case in one engine; returns { version, error, results }.
+async function runEngine(engine, cases, ctx) {
+  const te = Date.now();
+  let b;
+  try {
+    b = await Promise.race([drivers[engine](ctx), deadline(90000).then(() => { throw new Error('start timed out after 90 s'); })]);
+  } catch (e) {
+    return { engine, version: '?', error: `${engine.toUpperCase()} COULD NOT START: ${e.message}`, results: [] };
+  }
+  browsers.push(b);
+  const results = [];
+  for (const c0 of cases) {
+    const c = forEngine(c0, engine);
+    if (Date.now() - t0 > SUITE_LIMIT_MS - 15000) {
+      results.push({ c, res: steps(c).map(() => [{ ok: false, error: 'suite time limit reached, case not run' }]), console: [] });
+      continue;
+    }
+    const q = `case=${engine}.${c.id}` + (c.req.query ? '&' + c.req.query : '');
+    const cons0 = b.console.length;
+    const stepResults = [];
+    for (const st of steps(c)) {
+      const req = { ...c.req, ...(st.req || {}) };
+      const spec = {
+        api: req.api || 'fetch', url: `${ctx.apiBase}${req.path}?${q}`, method: req.method,
+        headers: req.headers, body: req.body, credentials: req.credentials, redirect: req.redirect,
+        repeat: req.repeat || 1, gap: req.gap !== undefined ? req.gap : Number(process.env.CORS_BROWSER_GAP || 0), timeout: CASE_TIMEOUT_MS,
+        read: req.read || Object.keys((st.expect !== 'blocked' && st.expect.headers) || { 'x-exposed': 1, 'x-hidden': 1 }),
+      };
+      let res;
+      try {
+        res = await Promise.race([b.run(st.page, spec), deadline(CASE_TIMEOUT_MS * 4).then(() => { throw new Error('no answer'); })]);
+        if (!Array.isArray(res)) res = [{ ok: false, error: 'driver returned ' + J(res).slice(0, 200) }];
+      } catch (e) {
+        res = [{ ok: false, error: 'driver failed: ' + e.message.slice(0, 300) }];
+      }
+      stepResults.push(res);
+    }
+    results.push({ c, res: stepResults, console: b.console.slice(cons0) });
+  }
+  const version = b.version;
+  const i = browsers.indexOf(b);
+  if (i >= 0) browsers.splice(i, 1);
+  await Promise.race([Promise.resolve().then(() => b.close()).catch(() => {}), deadline(15000)]);
+  log(`browser: ${engine}: ${version}, ${cases.length} cases in ${((Date.now() - te) / 1000).toFixed(1)} s`);
+  return { engine, version, results };
 }
 
 async function main() {
   const cases = CASES.filter((c) => (!ONLY || ONLY.test(c.id)) && !(SKIP && SKIP.test(c.id)));
   const skipped = CASES.length - cases.length;
   if (skipped) log(`browser: ${skipped} case(s) left out by CORS_BROWSER_ONLY/CORS_BROWSER_SKIP`);
-  log(`browser: ${cases.length} cases; module ${MOD}; chromium ${CHROMIUM}`);
+  for (const e of ENGINES) if (!drivers[e] || e === 'ENGINES') throw new Error(`unknown engine ${e} (CORS_BROWSER_ENGINES)`);
+  log(`browser: ${cases.length} cases x ${ENGINES.join(', ')}; module ${MOD}`);
   if (!fs.existsSync(MOD)) throw new Error(`module not found: ${MOD}`);
-
-  let chromium;
-  try {
-    ({ chromium } = require(path.join(__dirname, 'node_modules', 'playwright-core')));
-  } catch (e) {
-    throw new Error('playwright-core is not installed in test/browser/node_modules (run test/browser/run): ' + e.message);
-  }
 
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mod-cors-browser-'));
   let P;
@@ -916,90 +729,25 @@ async function main() {
     }
   }
   log(`browser: httpd up (api :${P.api}, allowed page :${P.allowed}, foreign page :${P.foreign}, backend :${P.backend}); temp ${tmp}`);
-
-  // Chromium.  A failure here fails the whole suite, loudly.
-  try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 30000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
-        // The "public" page is a public-internet page to Chromium, so that
-        // its requests to 127.0.0.1 cross into the loopback address space.
-        `--ip-address-space-overrides=127.0.0.1:${P.public}=public`],
-    });
-  } catch (e) {
-    const err = new Error('CHROMIUM COULD NOT START: ' + e.message);
-    err.allFailed = cases.length;
-    throw err;
-  }
-  log(`browser: Chromium ${browser.version()} (fresh profile, headless)`);
-  const context = await browser.newContext();
-  // Chromium >= 141 asks the user before a public page may reach a local
-  // address (Local Network Access, which replaced the Private Network Access
-  // preflight); grant it as a user would.
-  await context.grantPermissions(['local-network-access'], { origin: `http://127.0.0.1:${P.public}` });
-
-  const origins = {
-    allowed: `http://127.0.0.1:${P.allowed}`,
-    foreign: `http://127.0.0.1:${P.foreign}`,
-    localhost: `http://localhost:${P.foreign}`,
-    public: `http://127.0.0.1:${P.public}`,
+  const ctx = {
+    ports: P, caseTimeout: CASE_TIMEOUT_MS, apiBase: `http://127.0.0.1:${P.api}`,
+    origins: {
+      allowed: `http://127.0.0.1:${P.allowed}`,
+      foreign: `http://127.0.0.1:${P.foreign}`,
+      localhost: `http://localhost:${P.foreign}`,
+      public: `http://127.0.0.1:${P.public}`,
+    },
   };
-  const pages = {};
-  let consoleSink = null;
-  for (const [name, origin] of Object.entries(origins)) {
-    const page = await context.newPage();
-    page.setDefaultTimeout(CASE_TIMEOUT_MS * 3);
-    page.on('console', (m) => { if (consoleSink && m.type() === 'error') consoleSink.push(m.text()); });
-    const resp = await page.goto(origin + '/index.html', { timeout: 15000 });
-    if (!resp || resp.status() !== 200) throw new Error(`page ${origin} did not load: ${resp && resp.status()}`);
-    pages[name] = page;
-  }
-  // A plain cookie for host 127.0.0.1 (all ports): a different port is the
-  // same site, so SameSite=Lax lets it go with credentials: 'include'.
-  await pages.allowed.evaluate(() => { document.cookie = 'sid=page-cookie; path=/'; });
 
-  // A sandboxed iframe (opaque origin): its requests carry "Origin: null".
-  await pages.allowed.evaluate(() => new Promise((resolve) => {
-    const f = document.createElement('iframe');
-    f.setAttribute('sandbox', 'allow-scripts');
-    f.srcdoc = '<!doctype html><p>sandboxed</p>';
-    f.onload = () => resolve();
-    document.body.appendChild(f);
-  }));
-  pages.sandboxed = pages.allowed.frames().find((f) => f !== pages.allowed.mainFrame());
-  if (!pages.sandboxed) throw new Error('sandboxed iframe not found');
-
-  const apiBase = `http://127.0.0.1:${P.api}`;
-  const results = [];
-  for (const c of cases) {
-    if (Date.now() - t0 > SUITE_LIMIT_MS - 20000) {
-      results.push({ c, res: steps(c).map(() => [{ ok: false, error: 'suite time limit reached, case not run' }]), console: [] });
-      continue;
-    }
-    const q = `case=${c.id}` + (c.req.query ? '&' + c.req.query : '');
-    consoleSink = [];
-    const stepResults = [];
-    for (const st of steps(c)) {
-      const spec = {
-        api: c.req.api || 'fetch', url: `${apiBase}${c.req.path}?${q}`, method: c.req.method,
-        headers: c.req.headers, body: c.req.body, credentials: c.req.credentials,
-        repeat: c.req.repeat || 1, timeout: CASE_TIMEOUT_MS,
-        read: c.req.read || Object.keys((c.expect !== 'blocked' && c.expect.headers) || { 'x-exposed': 1, 'x-hidden': 1 }),
-      };
-      let res;
-      try {
-        res = await pages[st.page].evaluate(inPage, spec);
-      } catch (e) {
-        res = [{ ok: false, error: 'page.evaluate failed: ' + e.message }];
-      }
-      stepResults.push(res);
-    }
-    const res = stepResults;
-    results.push({ c, res, console: consoleSink });
-    consoleSink = null;
+  // The engines run side by side (each its own browser, cache and
+  // cookies; requests are told apart by ?case=<engine>.<id>), unless
+  // CORS_BROWSER_SERIAL=1.
+  let runs;
+  if (process.env.CORS_BROWSER_SERIAL === '1') {
+    runs = [];
+    for (const e of ENGINES) runs.push(await runEngine(e, cases, ctx));
+  } else {
+    runs = await Promise.all(ENGINES.map((e) => runEngine(e, cases, ctx)));
   }
 
   // Let httpd write the last access-log lines (written after the response).
@@ -1016,79 +764,99 @@ async function main() {
   const backendAccess = allAccess.filter((r) => r.port === String(P.backend));
   const errors = parseErrors(readLog(path.join(tmp, 'logs/error.log')));
 
-  const rows = [];
+  const perEngine = {};
+  const cell = {};        // engine -> id -> text
   const details = [];
-  let passed = 0, failed = 0;
-  for (const { c, res, console: cons } of results) {
-    const mine = caseRows(access, c.id);
-    const mineBackend = caseRows(backendAccess, c.id);
-    let ok = false, bText = '', bProblems = [], mOk = false, beOk = true;
-    for (const [i, o] of outcomes(c).entries()) {
-      const cc = { ...c, expect: o.expect };
-      const [b1, t1, p1] = judgeBrowser(cc, res);
-      const m1 = moduleMatches(o.module, mine);
-      const be1 = !o.backend || moduleMatches(o.backend, mineBackend);
-      if (i === 0) { bText = t1; bProblems = p1; mOk = m1; beOk = be1; }
-      if (b1 && m1 && be1) { ok = true; break; }
+  for (const run of runs) {
+    const e = run.engine;
+    perEngine[e] = { passed: 0, failed: 0, version: run.version };
+    cell[e] = {};
+    if (run.error) {
+      perEngine[e].failed = cases.length;
+      perEngine[e].error = run.error;
+      for (const c of cases) cell[e][c.id] = 'FAIL (no browser)';
+      continue;
     }
-    if (ok) passed++; else failed++;
-    const alts = c.alt || [];
-    const expB = [describeExpect(c), ...alts.map((a) => describeExpect({ ...c, expect: a.expect }))].join(' OR ');
-    const expM = [describeModule(c.module), ...(c.moduleAlt || []).map(describeModule),
-      ...alts.map((a) => describeModule(a.module))].join(' OR ');
-    rows.push([ok ? 'PASS' : 'FAIL', c.id, expB, bText, expM, moduleText(mine)]);
-    const reasons = [];
-    for (const r of mine) {
-      for (const id of new Set([r.logid, r.logidFinal])) for (const m of errors.get(id) || []) reasons.push(`${r.method}: ${m}`);
+    for (const { c, res, console: cons } of run.results) {
+      const tag = `${e}.${c.id}`;
+      const mine = caseRows(access, tag);
+      const mineBackend = caseRows(backendAccess, tag);
+      let ok = false, bText = '', bProblems = [], mOk = false, beOk = true;
+      for (const [i, o] of outcomes(c).entries()) {
+        const cc = { ...c, expect: o.expect };
+        const [b1, t1, p1] = judgeBrowser(cc, res);
+        const m1 = moduleMatches(o.module, mine);
+        const be1 = !o.backend || moduleMatches(o.backend, mineBackend);
+        if (i === 0) { bText = t1; bProblems = p1; mOk = m1; beOk = be1; }
+        if (b1 && m1 && be1) { ok = true; bText = t1; break; }
+      }
+      if (ok) perEngine[e].passed++; else perEngine[e].failed++;
+      cell[e][c.id] = (ok ? 'PASS' : 'FAIL') + (c.differsHere ? '*' : '') + (ok ? '' : `: ${bText} / ${moduleText(mine)}`);
+      const reasons = [];
+      for (const r of mine) {
+        for (const id of new Set([r.logid, r.logidFinal])) for (const m of errors.get(id) || []) reasons.push(`${r.method}: ${m}`);
+      }
+      const pna = mine.filter((r) => r.pna && r.pna !== '-');
+      details.push({ e, c, ok, bText, mine, bProblems, mOk, beOk, reasons, cons, pna, mineBackend });
     }
-    const pna = mine.filter((r) => r.pna && r.pna !== '-');
-    details.push({ c, ok, bProblems, mOk, beOk, reasons, cons, pna, mineBackend });
   }
 
+  const rows = cases.map((c) => [c.id, ...ENGINES.map((e) => cell[e][c.id] || 'FAIL (not run)'),
+    [describeExpect(c), ...(c.alt || []).map((a) => describeExpect({ ...c, expect: a.expect }))].join(' OR '),
+    [describeModule(c.module), ...(c.moduleAlt || []).map(describeModule), ...(c.alt || []).map((a) => describeModule(a.module))].join(' OR ')]);
   log('');
-  log(table(rows, ['result', 'case', 'expected (browser)', 'browser', 'expected (module)', 'module (access log)']));
+  log(table(rows, ['case', ...ENGINES, 'expected (browser)', 'expected (module)']));
   log('');
-  log('legend: +h / -h = response header h readable / hidden from the page; redir = response.redirected;');
-  log('        module column = METHOD:verdict/status per request the API logged (%{cors}n), "-" = no verdict note');
+  log('legend: PASS* = passes with the documented engine difference (cases.js "differs"); FAIL: browser / module.');
+  log('        browser: +h / -h = response header h readable / hidden; redir = response.redirected;');
+  log('        module: METHOD:verdict/status per request the API logged (%{cors}n), "-" = no verdict note');
   log('');
+  const verbose = process.env.CORS_BROWSER_VERBOSE === '1';
   for (const d of details) {
     const lines = [];
+    if (d.c.differsHere && verbose) lines.push(`  differs: ${d.c.why}`);
     if (!d.ok) {
       lines.push(`  why expected: ${d.c.why}`);
+      lines.push(`  expected: browser ${describeExpect(d.c)}, module {${describeModule(d.c.module)}}`);
       for (const p of d.bProblems) lines.push(`  browser: ${p}`);
-      if (!d.mOk) lines.push(`  module: want {${describeModule(d.c.module)}}`);
+      if (!d.mOk) lines.push(`  module: got {${moduleText(d.mine)}}`);
       for (const a of d.c.alt || []) lines.push(`  or (alternative): browser ${describeExpect({ ...d.c, expect: a.expect })}, module {${describeModule(a.module)}}`);
       if (!d.beOk) lines.push(`  backend: want {${describeModule(d.c.backend)}}, got {${moduleText(d.mineBackend)}}`);
     }
-    if (!d.ok || process.env.CORS_BROWSER_VERBOSE === '1') {
+    if (!d.ok || verbose) {
+      if (verbose) lines.push(`  got: browser ${d.bText}; module ${moduleText(d.mine)}`);
       for (const m of d.cons) lines.push(`  console: ${m.slice(0, 400)}`);
       for (const r of d.reasons) lines.push(`  cors:debug ${r.slice(0, 400)}`);
     }
     if (d.pna.length) lines.push(`  note: ${d.pna.length} request(s) with Access-Control-Request-Private-Network`);
-    if (lines.length) { log(`${d.ok ? 'PASS' : 'FAIL'} ${d.c.id}`); for (const l of lines) log(l); }
+    if (lines.length) { log(`${d.ok ? 'PASS' : 'FAIL'} ${d.e} ${d.c.id}`); for (const l of lines) log(l); }
   }
   const pnaTotal = access.filter((r) => r.pna && r.pna !== '-').length;
   log(`browser: Private Network Access preflights seen: ${pnaTotal}`);
+  for (const e of ENGINES) {
+    const r = perEngine[e];
+    log(`browser: ${e}: ${r.version}${r.error ? ' -- ' + r.error : ''}`);
+  }
   log(`browser: runtime ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  if (failed && tmp) log(`browser: logs: ${tmp}/logs (kept with CORS_BROWSER_KEEP=1)`);
+  if (Object.values(perEngine).some((r) => r.failed) && tmp) log(`browser: logs: ${tmp}/logs (kept with CORS_BROWSER_KEEP=1)`);
   await cleanup();
-  finish(passed, failed);
+  finish(perEngine);
 }
 
 const watchdog = setTimeout(async () => {
   console.error(`browser: FATAL: suite exceeded ${SUITE_LIMIT_MS / 1000} s`);
   await cleanup();
-  finish(0, Math.max(1, CASES.length));
+  finish({});
   process.exit(1);
 }, SUITE_LIMIT_MS + 5000);
 
 for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, async () => { await cleanup(); finish(0, 1); process.exit(1); });
+  process.on(sig, async () => { await cleanup(); finish({}); process.exit(1); });
 }
 
 main().then(() => { clearTimeout(watchdog); }).catch(async (e) => {
   console.error('browser: FATAL: ' + (e && e.stack || e));
   await cleanup();
   clearTimeout(watchdog);
-  finish(0, e && e.allFailed ? e.allFailed : 1);
+  finish({});
 });

@@ -1119,7 +1119,20 @@ START_TEST(test_decide_preflight_credentials)
     p->credentials = CORS_OFF;
     d = decide(p, "OPTIONS", "https://a.example", "PATCH", "x-b", NULL);
     ck_assert_str_eq(d.allow_methods, "*");
-    ck_assert_str_eq(d.allow_headers, "*");
+    /* Headers: never "*", the requested names (WebKit lets a cached "*"
+     * cover Authorization). */
+    ck_assert_str_eq(d.allow_headers, "x-b");
+    d = decide(p, "OPTIONS", "https://a.example", "GET", "X-B,  X-A", NULL);
+    ck_assert_str_eq(d.allow_headers, "x-b, x-a");
+    d = decide(p, "OPTIONS", "https://a.example", "GET", "x-b, Authorization",
+               NULL);
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_REFUSED);
+    ck_assert_ptr_null(d.allow_headers);
+    ck_assert_ptr_null(cors_names_add(p->allow_headers, pool, "Authorization"));
+    d = decide(p, "OPTIONS", "https://a.example", "GET", "x-b, Authorization",
+               NULL);
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_ALLOWED);
+    ck_assert_str_eq(d.allow_headers, "x-b, authorization");
 }
 END_TEST
 

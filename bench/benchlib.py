@@ -71,7 +71,8 @@ TITLES = {"nocors": "no CORS", "floor": "floor", "cors": "mod_cors", "recipe": "
 
 class Config:
     """'nocors', or 'floor-N', 'cors-N', 'recipe-N' with N origins (1, 1k,
-    100k, ...).  The CORS scope is <Location "/c/">; /n/ has no CORS (the
+    100k, ...).  The CORS scope is <Location "/c/">, with CORSAllowHeaders *
+    in /c/star/; /n/ has no CORS (the
     floor is server-wide: it answers everywhere)."""
 
     def __init__(self, name):
@@ -195,7 +196,11 @@ KeepAliveTimeout 600
 <Location "/c/">
     {scope}
 </Location>
-""".format(root=root, mpm=mpmconf, server="\n".join(server), scope="\n    ".join(scope))
+<Location "/c/star/">
+    {star}
+</Location>
+""".format(root=root, mpm=mpmconf, server="\n".join(server), scope="\n    ".join(scope),
+           star="CORSAllowHeaders *" if any(l.startswith("CORS") for l in scope) else "# no CORS")
     path = os.path.join(root, tag + ".conf")
     with open(path, "w") as f:
         f.write(text)
@@ -205,11 +210,11 @@ KeepAliveTimeout 600
 def make_root(keep_dir=None):
     """The work directory: htdocs/{c,n}/f.txt (512 bytes), logs/, callgrind/."""
     root = os.path.abspath(keep_dir) if keep_dir else tempfile.mkdtemp(prefix="mod_cors-bench.")
-    for d in ("", "htdocs", "htdocs/c", "htdocs/n", "logs", "callgrind"):
+    for d in ("", "htdocs", "htdocs/c", "htdocs/c/star", "htdocs/n", "logs", "callgrind"):
         os.makedirs(os.path.join(root, d), exist_ok=True)
         os.chmod(os.path.join(root, d), 0o755)
     os.chmod(os.path.join(root, "callgrind"), 0o1777)  # written by httpd -X as nobody
-    for p in (os.path.join(root, "htdocs", d, STATIC_FILE) for d in "cn"):
+    for p in (os.path.join(root, "htdocs", d, STATIC_FILE) for d in ("c", "c/star", "n")):
         with open(p, "wb") as f:
             f.write(b"mod_cors benchmark static file.\n" * 16)
         os.chmod(p, 0o644)
@@ -268,6 +273,9 @@ KINDS = [
     Kind("preflight-refused", "preflight refused (disallowed Origin)", "evil", acrm="PUT"),
     Kind("preflight-normal", "preflight, method + 2 headers", "allowed", acrm="PUT",
          acrh="content-type,x-requested-with"),
+    # CORSAllowHeaders *: the answer lists the requested names, never "*"
+    Kind("preflight-star", "preflight, method + 2 headers, CORSAllowHeaders *", "allowed",
+         path="/c/star/", acrm="PUT", acrh="content-type,x-requested-with"),
     # 8000 bytes: under LimitRequestFieldSize, longer than any list the policy allows
     Kind("preflight-acrh-names", "preflight, ACRH 8000 B of allowed names (refused)", "allowed",
          acrm="PUT", acrh=ACRH_NAMES[:8001].rsplit(",", 1)[0], refused=True),

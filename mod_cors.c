@@ -244,8 +244,8 @@ static void register_hooks(apr_pool_t *p)
      * of the same type and must come after them, so that it sees (and
      * removes) any Access-Control-* field a Header directive set. */
     static const char *const after_headers[] = {"mod_headers.c", NULL};
-    (void)p;
     ap_hook_post_config(cors_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    cors_counters_register_hooks(p);
     /* First, so that no authorization module answers an allowed preflight;
      * per-conf, so httpd keeps skipping access checks for subrequests and
      * redirects whose configuration is unchanged. */

@@ -28,4 +28,11 @@ int cors_fixups(request_rec *r);
 void cors_insert_filter(request_rec *r);
 void cors_insert_error_filter(request_rec *r);
 
+/* The counters shown by mod_status (mod_cors_counters.c): one response of
+ * the verdict, or one where ReportOnly's decision differs from the
+ * enforced one.  Atomic, no lock; nothing is counted without mod_status. */
+void cors_counters_register_hooks(apr_pool_t *p);
+void cors_count(cors_verdict_t verdict);
+void cors_count_report_differs(void);
+
 #endif /* MOD_CORS_PRIVATE_H */

@@ -97,6 +97,7 @@ static void publish(request_rec *r, const cors_state_t *st,
     const char *detail = "";
 
     apr_table_setn(r->notes, CORS_NOTE, name);
+    cors_count(d->verdict);
     if (d != st->decision) {
         apr_table_setn(r->subprocess_env, CORS_ENV, name);
     }

@@ -38,7 +38,8 @@ Fixtures ``httpd`` (function scope), ``httpd_module`` (module scope) and
 ``httpd_class`` (class scope) are factories::
 
     srv = httpd(conf, files=None, htaccess=None, cgi=None,
-                loglevel="cors:debug", extra_modules=None, base=True)
+                loglevel="cors:debug", extra_modules=None, base=True,
+                mpm="event")
 
 ``conf`` holds directives in server context, appended after the base
 config.  The placeholders ``{docroot}``, ``{port}``, ``{cgibin}``, ``{root}``
@@ -54,6 +55,8 @@ has ``AllowOverride FileInfo`` and ``Require all granted``.
 ``base=False`` leaves out the site part of the base config (DocumentRoot,
 its <Directory>, ScriptAlias): only the process essentials remain
 (ServerRoot, PidFile, Listen, logs, modules, User/Group, Protocols).
+``mpm`` is ``"event"`` (2 processes of 10 threads at most) or ``"prefork"``
+(2 to 4 single-threaded processes).
 
 The server object (``Server``) has ``.port``, ``.docroot``, ``.root``,
 ``.cgibin``, ``.conf_path``, and:
@@ -294,7 +297,7 @@ def _b(x):
 class Server:
     def __init__(self, conf, files=None, htaccess=None, cgi=None,
                  loglevel="cors:debug", extra_modules=None, base=True,
-                 port=None):
+                 port=None, mpm="event"):
         self.root = tempfile.mkdtemp(prefix="cors-it-")
         os.chmod(self.root, 0o755)
         self.port = port or free_port()
@@ -309,7 +312,7 @@ class Server:
             os.makedirs(d)
             os.chmod(d, 0o755)
         self._write_tree(files or {}, htaccess or {}, cgi or {})
-        self.conf_text = build_conf(self, conf, loglevel, extra_modules, base)
+        self.conf_text = build_conf(self, conf, loglevel, extra_modules, base, mpm)
         with open(self.conf_path, "w") as f:
             f.write(self.conf_text)
 
@@ -564,11 +567,14 @@ class _PortInUse(Exception):
     pass
 
 
-def build_conf(srv, conf, loglevel="cors:debug", extra_modules=None, base=True):
+def build_conf(srv, conf, loglevel="cors:debug", extra_modules=None, base=True,
+               mpm="event"):
     mods = []
     for m in BASE_MODULES:
         if m == "CORS":
             mods.append("LoadModule cors_module %s" % mod_cors_so())
+        elif m == "mpm_event":
+            mods.append(_module_line("mpm_" + mpm))
         else:
             mods.append(_module_line(m))
     for m in extra_modules or []:
@@ -599,10 +605,18 @@ def build_conf(srv, conf, loglevel="cors:debug", extra_modules=None, base=True):
         "Protocols h2c http/1.1",
         "Timeout 30",
         "KeepAlive On",
+    ] + ([
         "StartServers 1",
         "ServerLimit 2",
         "ThreadsPerChild 10",
         "MaxRequestWorkers 20",
+    ] if mpm != "prefork" else [
+        "StartServers 2",
+        "MinSpareServers 2",
+        "MaxSpareServers 4",
+        "ServerLimit 4",
+        "MaxRequestWorkers 4",
+    ]) + [
         "ServerTokens Prod",
         "TraceEnable off",
         "HostnameLookups Off",
@@ -658,9 +672,10 @@ class _Factory:
         self.servers = []
 
     def __call__(self, conf, files=None, htaccess=None, cgi=None,
-                 loglevel="cors:debug", extra_modules=None, base=True):
+                 loglevel="cors:debug", extra_modules=None, base=True, mpm="event"):
         _check_module()
-        srv = Server(conf, files, htaccess, cgi, loglevel, extra_modules, base)
+        srv = Server(conf, files, htaccess, cgi, loglevel, extra_modules, base,
+                     mpm=mpm)
         self.servers.append(srv)
         return srv.start()
 

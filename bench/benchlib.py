@@ -73,18 +73,23 @@ class Config:
     """'nocors', or 'floor-N', 'cors-N', 'recipe-N' with N origins (1, 1k,
     100k, ...).  The CORS scope is <Location "/c/">, with CORSAllowHeaders *
     in /c/star/; /n/ has no CORS (the
-    floor is server-wide: it answers everywhere)."""
+    floor is server-wide: it answers everywhere).  A '-status' suffix
+    (nocors-status, cors-1k-status) also loads mod_status, ExtendedStatus
+    Off: mod_cors's counters are active."""
 
     def __init__(self, name):
-        m = re.fullmatch(r"(nocors)|(floor|cors|recipe)-([1-9]\d*)(k?)", name)
+        base, self.status = re.subn(r"-status$", "", name)
+        m = re.fullmatch(r"(nocors)|(floor|cors|recipe)-([1-9]\d*)(k?)", base)
         if not m:
-            raise ValueError("unknown configuration %r (nocors, floor-N, cors-N, recipe-N; "
-                             "N: 1, 1k, 100k, ...)" % name)
+            raise ValueError("unknown configuration %r (nocors, floor-N, cors-N, recipe-N, "
+                             "a -status suffix; N: 1, 1k, 100k, ...)" % name)
+        self.base = base
         self.name, self.kind = name, m.group(1) or m.group(2)
         self.n = int(m.group(3) or 0) * (1000 if m.group(4) else 1)
         # in the middle of the list: the recipe's regex tries alternatives in order
         self.allowed_origin = origin(self.n // 2 if self.n else 500)
-        self.title = TITLES[self.kind] + (", " + name.split("-")[1] if self.n else "")
+        self.title = TITLES[self.kind] + (", " + name.split("-")[1] if self.n else "") + (
+            " + mod_status" if self.status else "")
 
     @property
     def so(self):
@@ -100,7 +105,12 @@ class Config:
 
     def text(self):
         """(LoadModule lines, server directives, directives of <Location "/c/">)"""
+        mods, server, scope = self._text()
+        return mods, server + ["ExtendedStatus Off"] * self.status, scope
+
+    def _text(self):
         mods = ["authz_core", "mime", "dir"] + ["setenvif", "headers"] * (self.kind == "recipe")
+        mods += ["status"] * self.status
         mods = ["LoadModule %s_module %s/mod_%s.so" % (m, MODDIR, m) for m in mods]
         if self.kind in SO:
             mods.append("LoadModule %s %s" % (MODULE_NAME[self.kind], self.so))

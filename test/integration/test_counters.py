@@ -140,13 +140,15 @@ def test_counts_summed_over_processes_and_threads(httpd, mpm):
 
 
 @multi
-@pytest.mark.parametrize("mpm", ["event", "prefork"])
-def test_counts_survive_graceful_restart(httpd, mpm):
+@pytest.mark.parametrize("mpm,sig", [("event", "SIGUSR1"), ("prefork", "SIGUSR1"),
+                                     ("event", "SIGHUP")])
+def test_counts_survive_restart(httpd, mpm, sig):
+    # SIGUSR1: graceful restart; SIGHUP: restart, the parent stays too
     srv = start(httpd, mpm, "StartServers 2\n")
     send_mix(srv)
     assert counts(srv) == expected()
     gen = auto(srv).get("ParentServerConfigGeneration")
-    os.kill(srv.proc.pid, signal.SIGUSR1)
+    os.kill(srv.proc.pid, getattr(signal, sig))
     deadline = time.monotonic() + conftest.START_TIMEOUT
     while True:
         try:
@@ -157,7 +159,7 @@ def test_counts_survive_graceful_restart(httpd, mpm):
             pass
         assert time.monotonic() < deadline, "no answer after the graceful restart"
         time.sleep(0.1)
-    assert counts(srv) == expected(), "counts lost in the graceful restart"
+    assert counts(srv) == expected(), "counts lost in the restart"
     send_mix(srv)
     assert counts(srv) == expected(2)
 

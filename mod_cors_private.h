@@ -28,4 +28,7 @@ int cors_fixups(request_rec *r);
 void cors_insert_filter(request_rec *r);
 void cors_insert_error_filter(request_rec *r);
 
+/* The cors-info handler (mod_cors_info.c): registers its hooks. */
+void cors_info_register_hooks(void);
+
 #endif /* MOD_CORS_PRIVATE_H */

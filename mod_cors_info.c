@@ -59,8 +59,9 @@ static void put(info_out *o, const char *s)
 }
 
 /* An echoed value: in JSON a string with \uXXXX for control characters,
- * bytes past ASCII, < > & " ' and the backslash; in text the same bytes
- * as \xHH. NULL is JSON's null, "-" in text. */
+ * bytes past ASCII, < > & " and ' (and \\ for the backslash); in text
+ * the same bytes and the backslash as \xHH.  NULL is JSON's null, "-" in
+ * text. */
 static const char *esc(info_out *o, const char *s)
 {
     const unsigned char *c;
@@ -78,8 +79,11 @@ static const char *esc(info_out *o, const char *s)
         *b++ = '"';
     }
     for (c = (const unsigned char *)s; *c; c++) {
-        if (*c < 0x20 || *c >= 0x7f || *c == '<' || *c == '>' || *c == '&' ||
-            *c == '"' || *c == '\'' || *c == '\\') {
+        if (*c == '\\' && !o->text) {
+            *b++ = '\\';
+            *b++ = '\\';
+        } else if (*c < 0x20 || *c >= 0x7f || *c == '<' || *c == '>' ||
+                   *c == '&' || *c == '"' || *c == '\'' || *c == '\\') {
             b += apr_snprintf(b, 7, o->text ? "\\x%02x" : "\\u%04x", *c);
         } else {
             *b++ = (char)*c;

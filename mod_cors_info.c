@@ -14,10 +14,11 @@
  * real request), the effective policy (every setting, with the file and
  * line that set it), and the verdict a request with those fields gets from
  * the engine: the reason, the setting that decided, the fields sent.
- * Where a real request would be redirected internally (a per-directory
- * RewriteRule) the target is looked up and its configuration decides; where
- * the lookup cannot tell (it ended with an error or a redirect status, or
- * a CGI script may redirect), the answer says so.
+ * Where a real request would be redirected internally (DirectoryIndex, a
+ * per-directory RewriteRule, a local ErrorDocument) the target is looked
+ * up and its configuration decides; where the lookup cannot tell (it ended
+ * with a status it cannot follow, or a CGI script may redirect), the
+ * answer says so.
  *
  * JSON by default; plain text with format=text or an Accept that prefers
  * text/plain.  Every echoed value is escaped in both forms.
@@ -26,6 +27,8 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
+
+#include "mod_core.h" /* ap_response_code_string: ErrorDocument */
 
 #include "apr_strings.h"
 
@@ -269,6 +272,18 @@ static int info_type_checker(request_rec *r)
     return DECLINED;
 }
 
+/* The error a real request for what rr looked up meets: the lookup's
+ * status, or 404 for a file that does not exist and that no handler
+ * serves; 0 for none. */
+static int error_of(const request_rec *rr)
+{
+    if (rr->status != HTTP_OK) {
+        return ap_is_HTTP_ERROR(rr->status) ? rr->status : 0;
+    }
+    return rr->finfo.filetype == APR_NOFILE && !rr->handler ? HTTP_NOT_FOUND
+                                                            : 0;
+}
+
 /* Looks uri up with the request's fields, as a request with them would
  * be resolved (<If> sees them). */
 static request_rec *lookup(request_rec *r, const char *method, const char *uri,
@@ -507,7 +522,7 @@ static int info_handler(request_rec *r)
     const char *verdict, *note = NULL, *lookup_method;
     apr_array_header_t *chain, *notes;
     const char *uri;
-    int status, i, followed = 1;
+    int status, i, followed = 1, errdoc = 0, err;
     void *preflight_conf = NULL;
 
     if (!r->handler || strcmp(r->handler, INFO_HANDLER)) {
@@ -580,6 +595,24 @@ static int info_handler(request_rec *r)
             uri = apr_pstrdup(r->pool, rr->filename + 9);
             continue;
         }
+        if (!errdoc && (err = error_of(rr)) != 0) {
+            /* httpd answers an error with a local ErrorDocument by an
+             * internal redirect (a GET): the document's configuration
+             * decides.  Once: an error there is answered as it is. */
+            const char *doc =
+                ap_response_code_string(rr, ap_index_of_response(err));
+            if (doc && doc[0] == '/') {
+                errdoc = 1;
+                APR_ARRAY_PUSH(notes, const char *) = apr_psprintf(
+                    r->pool,
+                    "the lookup ended with status %d%s; httpd answers it "
+                    "with ErrorDocument %s, whose configuration decides",
+                    err, status == HTTP_OK ? " (no such file)" : "", doc);
+                uri = apr_pstrdup(r->pool, doc);
+                lookup_method = "GET";
+                continue;
+            }
+        }
         break;
     }
     if (pr.preflight && status == HTTP_UNAUTHORIZED) {
@@ -602,11 +635,10 @@ static int info_handler(request_rec *r)
         APR_ARRAY_PUSH(notes, const char *) =
             "a CGI script serves this URI: should it redirect internally "
             "(Location: /path), the target's configuration decides instead";
-    } else if (!pr.preflight && rr->finfo.filetype == APR_NOFILE &&
-               !rr->handler) {
+    } else if (!pr.preflight && !errdoc && error_of(rr)) {
         APR_ARRAY_PUSH(notes, const char *) =
-            "no such file: a real request gets 404, and a local "
-            "ErrorDocument 404 would decide instead";
+            "no such file: a real request gets 404 (answered under this "
+            "configuration: no local ErrorDocument 404 applies)";
     }
 
     if (!cors_policy_active(pol)) {

@@ -54,6 +54,13 @@ CONF = """
 <Location /cgi-bin>
     CORSAllowOrigin %(a)s
 </Location>
+<Location /e>
+    CORSAllowOrigin %(a)s
+    ErrorDocument 404 /errors/404.html
+</Location>
+<Location /errors>
+    CORSAllowOrigin %(c)s
+</Location>
 Redirect /gone /api/x
 """ % {"a": A, "b": B, "c": C}
 
@@ -64,6 +71,8 @@ FILES = {
     "rw/keep": "keep\n",
     "t/new": "new\n",
     "h/x": "h\n",
+    "e/x": "e\n",
+    "errors/404.html": "not here\n",
 }
 HTACCESS = {"h": "CORSAllowOrigin %s\nCORSAllowCredentials On\n" % B}
 
@@ -199,6 +208,17 @@ def test_rewrite_target_decides(srv):
         "preflight-allowed"
 
 
+def test_error_document_target_decides(srv):
+    j = info(srv, uri="/e/missing", origin=C)
+    assert j["lookup"]["uris"] == ["/e/missing", "/errors/404.html"]
+    assert j["verdict"] == "allowed"
+    assert any("ErrorDocument /errors/404.html" in n for n in j["notes"])
+    assert info(srv, uri="/e/x", origin=C)["verdict"] == "disallowed"
+    j = info(srv, uri="/api/missing", origin=A)
+    assert j["verdict"] == "allowed"
+    assert any("no such file" in n for n in j["notes"])
+
+
 def test_could_not_follow_is_said(srv):
     j = info(srv, uri="/gone", origin=A)
     assert j["lookup"]["status"] == 302 and j["lookup"]["followed"] is False
@@ -317,6 +337,12 @@ AGREE = [
     ("rewrite-a", "/rw/old", A, "GET", 0, None),
     ("rewrite-pf-a", "/rw/old", A, "GET", 1, None),
     ("no-policy", "/free", A, "GET", 0, None),
+    ("errdoc-c", "/e/missing", C, "GET", 0, None),
+    ("errdoc-a", "/e/missing", A, "GET", 0, None),
+    ("errdoc-present-a", "/e/x", A, "GET", 0, None),
+    ("errdoc-pf-a", "/e/missing", A, "PUT", 1, None),
+    ("missing-a", "/api/missing", A, "GET", 0, None),
+    ("redirect-a", "/gone", A, "GET", 0, None),
 ]
 
 

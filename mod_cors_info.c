@@ -484,7 +484,7 @@ static void fields_out(info_out *o, const cors_decision_t *d)
 }
 
 /* The error answer: 400 with the reason, in the form asked for. */
-static int bad_request(request_rec *r, info_out *o, const char *why)
+static void bad_request(request_rec *r, info_out *o, const char *why)
 {
     r->status = HTTP_BAD_REQUEST;
     if (o->text) {
@@ -492,10 +492,9 @@ static int bad_request(request_rec *r, info_out *o, const char *why)
     } else {
         put(o, apr_pstrcat(r->pool, "{\"error\": ", esc(o, why), "}\n", NULL));
     }
-    return OK;
 }
 
-static int send_out(request_rec *r, info_out *o, int rc)
+static int send_out(request_rec *r, info_out *o)
 {
     int i;
     ap_set_content_type(r, o->text ? "text/plain; charset=utf-8"
@@ -506,7 +505,6 @@ static int send_out(request_rec *r, info_out *o, int rc)
     for (i = 0; i < o->out->nelts; i++) {
         ap_rputs(APR_ARRAY_IDX(o->out, i, const char *), r);
     }
-    (void)rc;
     return OK;
 }
 
@@ -542,7 +540,7 @@ static int info_handler(request_rec *r)
         apr_table_setn(r->headers_out, "Allow", "GET, HEAD");
         put(&o, o.text ? "cors-info: only GET and HEAD\n"
                        : "{\"error\": \"only GET and HEAD\"}\n");
-        return send_out(r, &o, OK);
+        return send_out(r, &o);
     }
     why = read_params(r, &pr);
     if (pr.text >= 0) {
@@ -550,7 +548,7 @@ static int info_handler(request_rec *r)
     }
     if (why) {
         bad_request(r, &o, why);
-        return send_out(r, &o, OK);
+        return send_out(r, &o);
     }
 
     req.origin = pr.origin;
@@ -696,7 +694,7 @@ static int info_handler(request_rec *r)
         put(&o, "policy:\n");
         policy_out(&o,
                    cors_policy_active(pol) || (pol && pol->set) ? pol : NULL);
-        return send_out(r, &o, OK);
+        return send_out(r, &o);
     }
 
     put(&o,
@@ -753,7 +751,7 @@ static int info_handler(request_rec *r)
                          cors_policy_active(pol) ? "true" : "false"));
     policy_out(&o, pol && pol->set ? pol : NULL);
     put(&o, "\n}\n");
-    return send_out(r, &o, OK);
+    return send_out(r, &o);
 }
 
 void cors_info_register_hooks(void)

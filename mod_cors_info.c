@@ -159,7 +159,7 @@ static double accept_q(apr_pool_t *p, const char *accept, const char *type)
             best = q;
         }
     }
-    return best;
+    return best > 0 ? best : -1; /* q=0: not acceptable */
 }
 
 /* Reads the query string.  Returns NULL or why it is refused. */

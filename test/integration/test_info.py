@@ -247,6 +247,8 @@ def test_text_form(srv):
          uri="/api/x", origin=A)
     info(srv, send_headers={"Accept": "text/plain"}, uri="/api/x", origin=A,
          format="json")
+    info(srv, send_headers={"Accept": "text/plain;q=0, text/html"},
+         uri="/api/x", origin=A)
 
 
 HOSTILE = "<script>&\"'\x01\x1b\n\r\t\\\x7f\xff"

@@ -61,6 +61,11 @@ CONF = """
 <Location /errors>
     CORSAllowOrigin %(c)s
 </Location>
+<Location /ifinfo>
+    <If "-n %%{QUERY_STRING}">
+        SetHandler cors-info
+    </If>
+</Location>
 Redirect /gone /api/x
 """ % {"a": A, "b": B, "c": C}
 
@@ -74,7 +79,8 @@ FILES = {
     "e/x": "e\n",
     "errors/404.html": "not here\n",
 }
-HTACCESS = {"h": "CORSAllowOrigin %s\nCORSAllowCredentials On\n" % B}
+HTACCESS = {"h": "CORSAllowOrigin %s\nCORSAllowCredentials On\n" % B,
+            "tools": "SetHandler cors-info\n"}
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +180,14 @@ def test_htaccess(srv):
     assert j["decided_by"]["where"] == htaccess + ":1"
     assert setting(j, "CORSAllowCredentials")["where"] == htaccess + ":2"
     assert j["fields"]["Access-Control-Allow-Credentials"] == "true"
+
+
+def test_handler_set_in_htaccess_and_if(srv):
+    for base in ("/tools/info", "/ifinfo"):
+        r = srv.get(base + "?" + urllib.parse.urlencode(
+            {"uri": "/api/x", "origin": A}))
+        assert r.status == 200, r
+        assert json.loads(r.body)["verdict"] == "allowed"
 
 
 def test_if_sees_the_origin_parameter(srv):

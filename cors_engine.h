@@ -156,6 +156,20 @@ const char *cors_request_headers_join(apr_pool_t *p, const char *value);
 /* Policy: the settings of one scope, merging, and the decision        */
 /* ------------------------------------------------------------------ */
 
+/* The settings of a scope, indexes of cors_policy_t's where[]. */
+typedef enum {
+    CORS_SET_ENGINE = 0,
+    CORS_SET_ORIGINS, /* CORSAllowOrigin and CORSAllowOriginMatch */
+    CORS_SET_CREDENTIALS,
+    CORS_SET_METHODS,
+    CORS_SET_ALLOW_HEADERS,
+    CORS_SET_EXPOSE_HEADERS,
+    CORS_SET_MAX_AGE,
+    CORS_SET_PRIVATE_NETWORK,
+    CORS_SET_WEBSOCKET,
+    CORS_SETTINGS
+} cors_setting_t;
+
 /* One scope's settings.  Pointers are NULL and flags CORS_UNSET when the
  * scope does not set them; merging picks, setting by setting, the nearest
  * scope that does.  All compiled parts are immutable after start-up, so a
@@ -174,6 +188,14 @@ typedef struct {
     /* "file:line" of the CORSAllowCredentials directive, named where a
      * merge meets '*' with it. */
     const char *credentials_where;
+    /* "file:line" of the directive that set each setting (of the first
+     * one, for a list), or NULL: merged with the setting it belongs to,
+     * for the debug line and the cors-info handler. */
+    const char *where[CORS_SETTINGS];
+    /* The origin directives' values as written, each prefixed with 'o'
+     * (CORSAllowOrigin) or 'm' (CORSAllowOriginMatch): merged with origins,
+     * for the cors-info handler. */
+    struct apr_array_header_t *origin_values;
 } cors_policy_t;
 
 cors_policy_t *cors_policy_make(apr_pool_t *p);

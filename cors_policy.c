@@ -26,6 +26,12 @@ cors_policy_t *cors_policy_make(apr_pool_t *p)
 #define INHERIT(field, unset)                                                  \
     pol->field = add->field != (unset) ? add->field : base->field
 
+/* A setting and the "file:line" of the directive that set it. */
+#define INHERIT_AT(field, unset, setting)                                      \
+    INHERIT(field, unset);                                                     \
+    pol->where[setting] =                                                      \
+        add->field != (unset) ? add->where[setting] : base->where[setting]
+
 cors_policy_t *cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
                                  const cors_policy_t *add)
 {
@@ -42,16 +48,18 @@ cors_policy_t *cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
     }
     pol = apr_palloc(p, sizeof(*pol));
     pol->set = 1;
-    INHERIT(engine, CORS_UNSET);
-    INHERIT(credentials, CORS_UNSET);
-    INHERIT(private_network, CORS_UNSET);
-    INHERIT(max_age_str, NULL);
+    INHERIT_AT(engine, CORS_UNSET, CORS_SET_ENGINE);
+    INHERIT_AT(credentials, CORS_UNSET, CORS_SET_CREDENTIALS);
+    INHERIT_AT(private_network, CORS_UNSET, CORS_SET_PRIVATE_NETWORK);
+    INHERIT_AT(max_age_str, NULL, CORS_SET_MAX_AGE);
     /* A child that sets a list replaces the parent's list. */
-    INHERIT(origins, NULL);
-    INHERIT(methods, NULL);
-    INHERIT(allow_headers, NULL);
-    INHERIT(expose_headers, NULL);
-    INHERIT(websocket, CORS_UNSET);
+    INHERIT_AT(origins, NULL, CORS_SET_ORIGINS);
+    pol->origin_values =
+        add->origins ? add->origin_values : base->origin_values;
+    INHERIT_AT(methods, NULL, CORS_SET_METHODS);
+    INHERIT_AT(allow_headers, NULL, CORS_SET_ALLOW_HEADERS);
+    INHERIT_AT(expose_headers, NULL, CORS_SET_EXPOSE_HEADERS);
+    INHERIT_AT(websocket, CORS_UNSET, CORS_SET_WEBSOCKET);
     INHERIT(credentials_where, NULL);
     return pol;
 }

@@ -33,6 +33,15 @@ static void *merge_dir_config(apr_pool_t *p, void *base, void *add)
     return cors_policy_merge(p, base, add);
 }
 
+/* "file:line" of the directive being read, or NULL. */
+static const char *where(cmd_parms *cmd)
+{
+    return cmd->directive
+               ? apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
+                              cmd->directive->line_num)
+               : NULL;
+}
+
 /* The scope's configuration, which a directive is about to set. */
 static cors_policy_t *setting(void *mconfig)
 {
@@ -71,6 +80,8 @@ static cors_origins_t *scope_origins(cmd_parms *cmd, cors_policy_t *conf)
      * inherited origins are replaced, not extended. */
     if (!conf->origins) {
         conf->origins = cors_origins_make(cmd->pool);
+        conf->origin_values = apr_array_make(cmd->pool, 4, sizeof(char *));
+        conf->where[CORS_SET_ORIGINS] = where(cmd);
     }
     return conf->origins;
 }
@@ -81,6 +92,8 @@ static const char *cmd_allow_origin(cmd_parms *cmd, void *mconfig,
     cors_policy_t *conf = setting(mconfig);
     const char *why =
         cors_origins_add(scope_origins(cmd, conf), cmd->pool, arg);
+    APR_ARRAY_PUSH(conf->origin_values, const char *) =
+        apr_pstrcat(cmd->pool, "o", arg, NULL);
     if (!why && cors_policy_credentials_conflict(conf)) {
         why = star_with_credentials;
     }
@@ -100,15 +113,19 @@ static const char *cmd_allow_origin_match(cmd_parms *cmd, void *mconfig,
     cors_policy_t *conf = setting(mconfig);
     const char *why = cors_origins_add_regex(
         scope_origins(cmd, conf), cmd->pool, arg, in_htaccess(cmd) ? 0 : 1);
+    APR_ARRAY_PUSH(conf->origin_values, const char *) =
+        apr_pstrcat(cmd->pool, "m", arg, NULL);
     return why ? refuse(cmd, arg, why) : NULL;
 }
 
-static const char *add_name(cmd_parms *cmd, cors_names_t **set,
+static const char *add_name(cmd_parms *cmd, cors_policy_t *conf,
+                            cors_names_t **set, cors_setting_t setting,
                             cors_names_kind_t kind, const char *arg)
 {
     const char *why;
     if (!*set) {
         *set = cors_names_make(cmd->pool, kind);
+        conf->where[setting] = where(cmd);
     }
     why = cors_names_add(*set, cmd->pool, arg);
     return why ? refuse(cmd, arg, why) : NULL;
@@ -118,22 +135,24 @@ static const char *cmd_allow_methods(cmd_parms *cmd, void *mconfig,
                                      const char *arg)
 {
     cors_policy_t *conf = setting(mconfig);
-    return add_name(cmd, &conf->methods, CORS_NAMES_METHODS, arg);
+    return add_name(cmd, conf, &conf->methods, CORS_SET_METHODS,
+                    CORS_NAMES_METHODS, arg);
 }
 
 static const char *cmd_allow_headers(cmd_parms *cmd, void *mconfig,
                                      const char *arg)
 {
     cors_policy_t *conf = setting(mconfig);
-    return add_name(cmd, &conf->allow_headers, CORS_NAMES_REQUEST_HEADERS, arg);
+    return add_name(cmd, conf, &conf->allow_headers, CORS_SET_ALLOW_HEADERS,
+                    CORS_NAMES_REQUEST_HEADERS, arg);
 }
 
 static const char *cmd_expose_headers(cmd_parms *cmd, void *mconfig,
                                       const char *arg)
 {
     cors_policy_t *conf = setting(mconfig);
-    return add_name(cmd, &conf->expose_headers, CORS_NAMES_RESPONSE_HEADERS,
-                    arg);
+    return add_name(cmd, conf, &conf->expose_headers, CORS_SET_EXPOSE_HEADERS,
+                    CORS_NAMES_RESPONSE_HEADERS, arg);
 }
 
 static const char *cmd_allow_credentials(cmd_parms *cmd, void *mconfig,
@@ -150,11 +169,7 @@ static const char *cmd_allow_credentials(cmd_parms *cmd, void *mconfig,
         return refuse(cmd, arg, star_with_credentials);
     }
     /* Named in the warning where a merge meets '*' with it. */
-    conf->credentials_where =
-        cmd->directive
-            ? apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
-                           cmd->directive->line_num)
-            : NULL;
+    conf->credentials_where = conf->where[CORS_SET_CREDENTIALS] = where(cmd);
     return NULL;
 }
 
@@ -167,6 +182,7 @@ static const char *cmd_max_age(cmd_parms *cmd, void *mconfig, const char *arg)
         return refuse(cmd, arg, why);
     }
     conf->max_age_str = apr_itoa(cmd->pool, seconds);
+    conf->where[CORS_SET_MAX_AGE] = where(cmd);
     return NULL;
 }
 
@@ -174,6 +190,7 @@ static const char *cmd_private_network(cmd_parms *cmd, void *mconfig,
                                        const char *arg)
 {
     cors_policy_t *conf = setting(mconfig);
+    conf->where[CORS_SET_PRIVATE_NETWORK] = where(cmd);
     return parse_flag(cmd, arg, &conf->private_network);
 }
 
@@ -181,12 +198,14 @@ static const char *cmd_websocket_origin(cmd_parms *cmd, void *mconfig,
                                         const char *arg)
 {
     cors_policy_t *conf = setting(mconfig);
+    conf->where[CORS_SET_WEBSOCKET] = where(cmd);
     return parse_flag(cmd, arg, &conf->websocket);
 }
 
 static const char *cmd_engine(cmd_parms *cmd, void *mconfig, const char *arg)
 {
     cors_policy_t *conf = setting(mconfig);
+    conf->where[CORS_SET_ENGINE] = where(cmd);
     return parse_flag(cmd, arg, &conf->engine);
 }
 
@@ -246,6 +265,7 @@ static void register_hooks(apr_pool_t *p)
     static const char *const after_headers[] = {"mod_headers.c", NULL};
     ap_hook_post_config(cors_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     cors_counters_register_hooks(p);
+    cors_info_register_hooks(); /* the cors-info handler (mod_cors_info.c) */
     /* First, so that no authorization module answers an allowed preflight;
      * per-conf, so httpd keeps skipping access checks for subrequests and
      * redirects whose configuration is unchanged. */

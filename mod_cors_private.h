@@ -3,8 +3,10 @@
  * mod_cors_private.h: what the glue files of mod_cors share.
  *
  * mod_cors.c holds the module record, the directives and the per-directory
- * configuration, and registers every hook; mod_cors_request.c holds the
- * request path those hooks run.  Neither is seen outside the module.
+ * configuration, and registers the hooks; mod_cors_request.c holds the
+ * request path those hooks run; mod_cors_counters.c the verdict counters
+ * of server-status; mod_cors_info.c the cors-info handler.  None is seen
+ * outside the module.
  */
 #ifndef MOD_CORS_PRIVATE_H
 #define MOD_CORS_PRIVATE_H
@@ -34,5 +36,7 @@ void cors_insert_error_filter(request_rec *r);
 void cors_counters_register_hooks(apr_pool_t *p);
 void cors_count(cors_verdict_t verdict);
 void cors_count_report_differs(void);
+/* The cors-info handler (mod_cors_info.c): registers its hooks. */
+void cors_info_register_hooks(void);
 
 #endif /* MOD_CORS_PRIVATE_H */

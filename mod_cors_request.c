@@ -95,6 +95,7 @@ static void publish(request_rec *r, const cors_state_t *st,
     const char *name = cors_verdict_name(d->verdict);
     const char *origin = st->origin;
     const char *detail = "";
+    const char *where;
 
     apr_table_setn(r->notes, CORS_NOTE, name);
     cors_count(d->verdict);
@@ -110,12 +111,15 @@ static void publish(request_rec *r, const cors_state_t *st,
         detail = apr_pstrcat(r->pool, ": ",
                              loggable(r->pool, d->detail, d->detail_len), NULL);
     }
+    /* Where the scope's origin rules were set: the file and line. */
+    where = st->policy->where[CORS_SET_ORIGINS];
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                  APLOGNO(99001) "%s %s %s: origin '%s': %s%s",
+                  APLOGNO(99001) "%s %s %s: origin '%s': %s%s (%s)",
                   loggable(r->pool, r->method, strlen(r->method)),
                   loggable(r->pool, r->uri, strlen(r->uri)), name,
                   loggable(r->pool, origin, strlen(origin)),
-                  d->reason ? d->reason : "", detail);
+                  d->reason ? d->reason : "", detail,
+                  where ? ap_escape_logitem(r->pool, where) : "?");
 }
 
 /*

@@ -926,6 +926,38 @@ START_TEST(test_merge)
 }
 END_TEST
 
+/* "file:line" of each setting follows the setting through merging. */
+START_TEST(test_merge_where)
+{
+    cors_policy_t *parent = policy("https://a.example", CORS_ON);
+    cors_policy_t *child = policy(NULL, CORS_UNSET);
+    cors_policy_t *m;
+
+    parent->where[CORS_SET_ORIGINS] = "a.conf:1";
+    parent->where[CORS_SET_CREDENTIALS] = "a.conf:2";
+    child->methods = cors_names_make(pool, CORS_NAMES_METHODS);
+    ck_assert_ptr_null(cors_names_add(child->methods, pool, "PUT"));
+    child->where[CORS_SET_METHODS] = ".htaccess:3";
+    m = cors_policy_merge(pool, parent, child);
+    ck_assert_str_eq(m->where[CORS_SET_ORIGINS], "a.conf:1");
+    ck_assert_str_eq(m->where[CORS_SET_CREDENTIALS], "a.conf:2");
+    ck_assert_str_eq(m->where[CORS_SET_METHODS], ".htaccess:3");
+    ck_assert_ptr_null(m->where[CORS_SET_MAX_AGE]);
+
+    /* A child's origins replace the parent's, and their place too. */
+    child->origins = cors_origins_make(pool);
+    ck_assert_ptr_null(
+        cors_origins_add(child->origins, pool, "https://b.example"));
+    child->where[CORS_SET_ORIGINS] = ".htaccess:1";
+    m = cors_policy_merge(pool, parent, child);
+    ck_assert_str_eq(m->where[CORS_SET_ORIGINS], ".htaccess:1");
+
+    /* A scope that sets nothing is skipped: the other side serves. */
+    ck_assert_ptr_eq(cors_policy_merge(pool, parent, cors_policy_make(pool)),
+                     parent);
+}
+END_TEST
+
 START_TEST(test_max_age)
 {
     int s = -1;
@@ -1161,6 +1193,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_request_headers);
     tcase_add_test(tc, test_request_headers_bounds);
     tcase_add_test(tc, test_merge);
+    tcase_add_test(tc, test_merge_where);
     tcase_add_test(tc, test_max_age);
     tcase_add_test(tc, test_decide_actual);
     tcase_add_test(tc, test_decide_any);

@@ -18,6 +18,8 @@
 // moduleAlt / alt: other accepted outcomes (module lines / browser+module).
 // before:   earlier runs of the same URL (e.g. to fill a cache), each
 //           { page, expect, req: {overrides} }.
+// consoleHas: { engine: [substrings] } the engine's console errors of the
+//           case must contain (the engine's own words for a failed check).
 // why:      one line: why this is the right answer (SPEC / Fetch).
 // differs:  { engine: { expect, module, moduleAlt, alt, why } } where an
 //           engine legitimately differs from the others or from the Fetch
@@ -60,7 +62,9 @@ const CASES = [
     module: ['OPTIONS preflight-allowed 204', 'GET allowed 200'], why: 'X-Custom listed' },
   { id: 'preflight-unlisted-header', page: 'allowed',
     req: { path: '/api/echo.cgi', headers: { 'X-Other': '1' } },
-    expect: 'blocked', module: ['OPTIONS preflight-refused 403'], why: 'X-Other not listed' },
+    expect: 'blocked', module: ['OPTIONS preflight-refused 403'], why: 'X-Other not listed',
+    // Without CORSDebug the console cannot say which check failed.
+    consoleHas: { chromium: ["No 'Access-Control-Allow-Origin' header is present"] } },
   { id: 'preflight-put', page: 'allowed', req: { path: '/api/echo.cgi', method: 'PUT', body: 'x' },
     expect: { status: 200, body: ['method=PUT'], headers: EXPOSE },
     module: ['OPTIONS preflight-allowed 204', 'PUT allowed 200'], why: 'PUT listed' },

@@ -790,6 +790,14 @@ async function main() {
         if (i === 0) { bText = t1; bProblems = p1; mOk = m1; beOk = be1; }
         if (b1 && m1 && be1) { ok = true; bText = t1; break; }
       }
+      // The engine's own console names the failed check (CORSDebug).
+      const wantCons = (c.consoleHas || {})[e] || [];
+      const missing = wantCons.filter((w) => !cons.some((m) => m.includes(w)));
+      if (ok && missing.length) {
+        ok = false;
+        bText = `console lacks: ${missing.join(' | ')}`;
+        bProblems = [bText];
+      }
       if (ok) perEngine[e].passed++; else perEngine[e].failed++;
       cell[e][c.id] = (ok ? 'PASS' : 'FAIL') + (c.differsHere ? '*' : '') + (ok ? '' : `: ${bText} / ${moduleText(mine)}`);
       const reasons = [];

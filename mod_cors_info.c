@@ -508,7 +508,20 @@ static int send_out(request_rec *r, info_out *o)
     return OK;
 }
 
+static int info_answer(request_rec *r);
+
+/* Every request passes here: only the name is compared before anything
+ * else is set up. */
 static int info_handler(request_rec *r)
+{
+    if (!r->handler || r->handler[0] != INFO_HANDLER[0] ||
+        strcmp(r->handler, INFO_HANDLER)) {
+        return DECLINED;
+    }
+    return info_answer(r);
+}
+
+static int info_answer(request_rec *r)
 {
     info_out o = {r, 0, NULL};
     info_params pr;
@@ -523,9 +536,6 @@ static int info_handler(request_rec *r)
     int status, i, followed = 1, errdoc = 0, err;
     void *preflight_conf = NULL;
 
-    if (!r->handler || strcmp(r->handler, INFO_HANDLER)) {
-        return DECLINED;
-    }
     o.out = apr_array_make(r->pool, 64, sizeof(const char *));
     accept = apr_table_get(r->headers_in, "Accept");
     o.text = accept && accept_q(r->pool, accept, "text/plain") >

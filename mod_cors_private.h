@@ -28,4 +28,8 @@ int cors_fixups(request_rec *r);
 void cors_insert_filter(request_rec *r);
 void cors_insert_error_filter(request_rec *r);
 
+/* The start-up checks of the parsed configuration tree
+ * (mod_cors_check.c): warnings with file and line. */
+void cors_check_conftree(apr_pool_t *p, server_rec *s);
+
 #endif /* MOD_CORS_PRIVATE_H */

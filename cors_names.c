@@ -232,6 +232,10 @@ const char *cors_names_add(cors_names_t *n, apr_pool_t *p, const char *value)
         n->any = 1;
     } else if (n->kind != CORS_NAMES_REQUEST_HEADERS && n->any) {
         return "'*' stands alone: it cannot be mixed with names";
+    } else if (strchr(value, ',')) {
+        return "names are separated by spaces, not commas: write "
+               "'GET POST' or 'X-A X-B' (no comma, no quotes around the "
+               "list)";
     } else if (!cors_is_token(value, strlen(value))) {
         return n->kind == CORS_NAMES_METHODS
                    ? "not a method: a method is an HTTP token"

@@ -157,6 +157,9 @@ BAD = [
      "https://a.example,", "separated by spaces"),
     ("CORSAllowOrigin https://a.example,https://b.example", "CORSAllowOrigin",
      "https://a.example,https://b.example", "separated by spaces"),
+    ("CORSAllowMethods \"GET, PUT\"", "CORSAllowMethods", "GET, PUT", "separated by spaces"),
+    ("CORSAllowHeaders X-A, X-B", "CORSAllowHeaders", "X-A,", "separated by spaces"),
+    ("CORSExposeHeaders X-A,X-B", "CORSExposeHeaders", "X-A,X-B", "separated by spaces"),
 ]
 
 

@@ -1051,6 +1051,27 @@ START_TEST(test_public_suffix)
 }
 END_TEST
 
+START_TEST(test_engine_report_only)
+{
+    cors_policy_t *parent = policy("https://a.example", CORS_UNSET);
+    cors_policy_t *child = cors_policy_make(pool);
+    cors_policy_t *m;
+    parent->engine = CORS_REPORT_ONLY;
+    /* A policy under ReportOnly is decided like one under On. */
+    ck_assert(cors_policy_active(parent));
+    child->set = 1;
+    child->engine = CORS_ON;
+    m = cors_policy_merge(pool, parent, child);
+    ck_assert_int_eq(m->engine, CORS_ON);
+    child->engine = CORS_UNSET;
+    child->debug = CORS_ON;
+    m = cors_policy_merge(pool, parent, child);
+    ck_assert_int_eq(m->engine, CORS_REPORT_ONLY);
+    ck_assert_int_eq(m->debug, CORS_ON);
+    ck_assert(cors_policy_active(m));
+}
+END_TEST
+
 START_TEST(test_method_near_miss)
 {
     ck_assert_str_eq(cors_method_near_miss("PATH"), "PATCH");
@@ -1252,6 +1273,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_decide_preflight_credentials);
     tcase_add_test(tc, test_public_suffix);
     tcase_add_test(tc, test_method_near_miss);
+    tcase_add_test(tc, test_engine_report_only);
     tcase_add_test(tc, test_decide_preflight_debug);
     suite_add_tcase(s, tc);
     return s;

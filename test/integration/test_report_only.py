@@ -10,10 +10,10 @@ import re
 
 import pytest
 
-from cors_helpers import (CGI, CGI_OWN_CORS, ORIGIN, OTHER, PREFLIGHT_VARY,
+from cors_helpers import (CGI, CGI_OWN_CORS, ORIGIN, OTHER,
                           assert_preflight_allowed, cgi_script, make_htpasswd,
-                          preflight, preflight_headers, read_lines,
-                          recorder_cgi, send, table, untouched, wait_for)
+                          preflight, read_lines, recorder_cgi, send, table,
+                          untouched, wait_for)
 
 USER, PASSWORD = "alice", "s3cret"
 

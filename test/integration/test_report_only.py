@@ -46,6 +46,9 @@ ProxyPass /ro/proxy/ @BACKEND@/
 <Location /ro/on/>
     CORSEngine On
 </Location>
+<Location /ro/ws/>
+    CORSWebSocketOrigin On
+</Location>
 <Location /on/>
 %(policy)s</Location>
 """
@@ -69,7 +72,8 @@ def srv(httpd_module, scratch_dir, backend):
     s = httpd_module(
         conf,
         files={"ro/f.txt": "ro body\n", "ro/hdr/f.txt": "hdr body\n",
-               "ro/auth/f.txt": "secret\n", "ro/on/f.txt": "on body\n"},
+               "ro/auth/f.txt": "secret\n", "ro/on/f.txt": "on body\n",
+               "ro/ws/f.txt": "ws body\n"},
         cgi={"acao": CGI["acao"], "same": SAME_CGI, "pre": PREFLIGHT_CGI,
              "rec": recorder_cgi(os.path.join(scratch_dir, "runs"))})
     s.scratch = scratch_dir
@@ -203,3 +207,14 @@ def test_enforced_scope_has_no_report(srv):
     assert r.header("Access-Control-Max-Age") is None, r
     line = report_line(srv, "GET", "/on/cgi/acao")
     assert "cors=allowed report=- " in line, line
+
+
+def test_report_only_refuses_no_websocket(srv):
+    # CORSWebSocketOrigin On would answer 403; under ReportOnly the
+    # handshake goes on (here to a static file), with its verdict logged
+    r = send(srv, ("GET", "/ro/ws/f.txt", {"Upgrade": "websocket",
+                                           "Connection": "Upgrade"}), OTHER)
+    assert r.status == 200 and r.body == b"ws body\n", r
+    untouched(r)
+    line = report_line(srv, "GET", "/ro/ws/f.txt")
+    assert "cors=disallowed report=same " in line, line

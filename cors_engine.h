@@ -21,6 +21,8 @@
 #define CORS_UNSET (-1)
 #define CORS_OFF 0
 #define CORS_ON 1
+/* CORSEngine ReportOnly: decide and publish, change nothing. */
+#define CORS_REPORT_ONLY 2
 
 /* Longest Origin value the engine looks at.  A serialized origin is a
  * scheme, a host of at most 253 bytes and a port; anything longer is not
@@ -64,6 +66,23 @@ int cors_origins_any(const cors_origins_t *o);
 
 /* Whether any rule was added. */
 int cors_origins_empty(const cors_origins_t *o);
+
+/* The first "*.domain" (scheme://, star, dot, domain) value added whose domain
+ * is on the Public Suffix List (a "*.github.io" origin: every tenant of the
+ * suffix), or NULL.  Such a value is accepted by cors_origins_add: the glue
+ * refuses it with credentials and warns without. */
+const char *cors_origins_over_public_suffix(const cors_origins_t *o);
+
+/* Loads the Public Suffix List (libpsl's psl_latest(NULL): Debian's
+ * publicsuffix package, or libpsl's built-in copy) until p is cleared.
+ * Call it before threads run; the functions below load it on first use
+ * otherwise. */
+void cors_public_suffixes_load(apr_pool_t *p);
+
+/* For a "*.domain" origin value (with its scheme and any port): the domain,
+ * lower-cased, when it is a public suffix (ICANN or private section; the
+ * implicit "*" rule does not count), else NULL.  Any other value: NULL. */
+const char *cors_origin_public_suffix(apr_pool_t *p, const char *value);
 
 /* Matches a request's Origin value byte for byte.  scratch is used only
  * when a regular expression has to run.  *rule, when not NULL, receives a
@@ -109,6 +128,10 @@ int cors_names_has(const cors_names_t *n, const char *name, apr_size_t len);
 /* The names joined with ", " as the directive listed them ("*" included),
  * or NULL when empty. */
 const char *cors_names_joined(const cors_names_t *n);
+
+/* The standard method a value is one edit away from ("PATH": "PATCH",
+ * "DELET": "DELETE", "OPTION": "OPTIONS"), or NULL. */
+const char *cors_method_near_miss(const char *method);
 
 /* The safelisted methods: GET, HEAD, POST, byte for byte. */
 int cors_method_is_safelisted(const char *method);
@@ -167,6 +190,7 @@ typedef enum {
     CORS_SET_MAX_AGE,
     CORS_SET_PRIVATE_NETWORK,
     CORS_SET_WEBSOCKET,
+    CORS_SET_DEBUG,
     CORS_SETTINGS
 } cors_setting_t;
 
@@ -196,6 +220,7 @@ typedef struct {
      * (CORSAllowOrigin) or 'm' (CORSAllowOriginMatch): merged with origins,
      * for the cors-info handler. */
     struct apr_array_header_t *origin_values;
+    int debug; /* CORSDebug */
 } cors_policy_t;
 
 cors_policy_t *cors_policy_make(apr_pool_t *p);
@@ -244,6 +269,11 @@ typedef struct {
     const char *expose_headers;
     int expose_from_response; /* "*" with credentials: list the response's */
     const char *vary;         /* request headers the answer depended on */
+    /* CORSDebug On: a preflight refused past the origin check is answered
+     * 204 with the fields above (origin, credentials, the policy's real
+     * methods and headers), so that the browser names the failing check.
+     * The verdict stays CORS_PREFLIGHT_REFUSED. */
+    int debug_answer;
 } cors_decision_t;
 
 /* The decision for a request without Origin where the policy lists

@@ -75,6 +75,46 @@ int cors_method_is_safelisted(const char *m)
     return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "POST");
 }
 
+/* Whether a and b are one edit apart: one byte inserted, removed, replaced,
+ * or two neighbours swapped (case-sensitive: case mistakes are refused). */
+static int one_edit(const char *a, const char *b)
+{
+    apr_size_t la = strlen(a), lb = strlen(b), i = 0;
+    if (la < lb) {
+        const char *t = a;
+        apr_size_t tl = la;
+        a = b, la = lb, b = t, lb = tl;
+    }
+    if (la - lb > 1) {
+        return 0;
+    }
+    while (i < lb && a[i] == b[i]) {
+        i++;
+    }
+    if (la == lb) {
+        return i == la || !strcmp(a + i + 1, b + i + 1) ||
+               (i + 1 < la && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+                !strcmp(a + i + 2, b + i + 2));
+    }
+    return !strcmp(a + i + 1, b + i);
+}
+
+const char *cors_method_near_miss(const char *method)
+{
+    static const char *const standard[] = {"GET",    "HEAD",  "POST",    "PUT",
+                                           "DELETE", "PATCH", "OPTIONS", NULL};
+    int i;
+    if (strlen(method) < 3) {
+        return NULL;
+    }
+    for (i = 0; standard[i]; i++) {
+        if (strcmp(method, standard[i]) && one_edit(method, standard[i])) {
+            return standard[i];
+        }
+    }
+    return NULL;
+}
+
 cors_names_t *cors_names_make(apr_pool_t *p, cors_names_kind_t kind)
 {
     cors_names_t *n = apr_pcalloc(p, sizeof(*n));
@@ -192,6 +232,10 @@ const char *cors_names_add(cors_names_t *n, apr_pool_t *p, const char *value)
         n->any = 1;
     } else if (n->kind != CORS_NAMES_REQUEST_HEADERS && n->any) {
         return "'*' stands alone: it cannot be mixed with names";
+    } else if (strchr(value, ',')) {
+        return "names are separated by spaces, not commas: write "
+               "'GET POST' or 'X-A X-B' (no comma, no quotes around the "
+               "list)";
     } else if (!cors_is_token(value, strlen(value))) {
         return n->kind == CORS_NAMES_METHODS
                    ? "not a method: a method is an HTTP token"

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <arpa/inet.h>
+#include <libpsl.h>
 
 #include "cors_private.h"
 
@@ -51,6 +52,9 @@ struct cors_origins {
     /* For the configuration-time check of each regex against "null";
      * never used by requests. */
     pcre2_match_data *probe;
+    /* The first "*.domain" (scheme://, star, dot, domain) value whose domain is
+     * a public suffix (cors_origin_public_suffix), or NULL. */
+    const char *over_public_suffix;
 };
 
 /* The parts of a serialized origin, as offsets into the string. */
@@ -215,6 +219,58 @@ int cors_origins_any(const cors_origins_t *o)
 int cors_origins_empty(const cors_origins_t *o)
 {
     return o->count == 0;
+}
+
+const char *cors_origins_over_public_suffix(const cors_origins_t *o)
+{
+    return o->over_public_suffix;
+}
+
+/* The Public Suffix List, as Debian's publicsuffix package keeps it
+ * (psl_latest: the newest of the system's file and libpsl's built-in
+ * copy).  Loaded once per configuration, in the parent, before any thread
+ * runs; a caller that did not load it (a unit test) loads it on first use. */
+static psl_ctx_t *psl;
+
+static apr_status_t psl_unload(void *unused)
+{
+    (void)unused;
+    psl_free(psl);
+    psl = NULL;
+    return APR_SUCCESS;
+}
+
+void cors_public_suffixes_load(apr_pool_t *p)
+{
+    if (!psl && (psl = psl_latest(NULL)) != NULL) {
+        apr_pool_cleanup_register(p, NULL, psl_unload, apr_pool_cleanup_null);
+    }
+}
+
+const char *cors_origin_public_suffix(apr_pool_t *p, const char *value)
+{
+    const char *sep = strstr(value, "://");
+    const char *domain, *end;
+    char *d, *c;
+    if (!sep || strncmp(sep + 3, "*.", 2)) {
+        return NULL;
+    }
+    domain = sep + 5;
+    end = strchr(domain, ':');
+    d = end ? apr_pstrmemdup(p, domain, (apr_size_t)(end - domain))
+            : apr_pstrdup(p, domain);
+    for (c = d; *c; c++) {
+        *c = apr_tolower(*c);
+    }
+    if (!psl) {
+        psl = psl_latest(NULL);
+    }
+    /* The list's own rules only: without NO_STAR_RULE every unknown name
+     * ("localhost", "corp") would count as a suffix. */
+    return psl && psl_is_public_suffix2(psl, d,
+                                        PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE)
+               ? d
+               : NULL;
 }
 
 /* The pattern rules of a scheme: a lookup, not a scan, so that neither
@@ -389,6 +445,11 @@ const char *cors_origins_add(cors_origins_t *o, apr_pool_t *p,
         o->count++;
         return NULL;
     }
+    if (strchr(v, ',')) {
+        return "origins are separated by spaces, not commas: write "
+               "'CORSAllowOrigin https://a.example https://b.example' "
+               "(no comma, no quotes around the list)";
+    }
     if (!strcmp(v, "null")) {
         return "the 'null' origin is sent by sandboxed iframes, file: pages "
                "and redirects from any site: allowing it allows everyone";
@@ -442,6 +503,9 @@ const char *cors_origins_add(cors_origins_t *o, apr_pool_t *p,
         if (!wildcard_domain_ok(domain, parts.host_len)) {
             return "'*.' over a top-level domain allows every site under it: "
                    "name a registrable domain ('https://*.example.com')";
+        }
+        if (!o->over_public_suffix && cors_origin_public_suffix(p, value)) {
+            o->over_public_suffix = apr_pstrdup(p, value);
         }
         r = scheme_rules_add(o, p, v, parts.scheme_len);
         if (port_star) {

@@ -14,7 +14,8 @@
 static const cors_policy_t unset = {.engine = CORS_UNSET,
                                     .credentials = CORS_UNSET,
                                     .private_network = CORS_UNSET,
-                                    .websocket = CORS_UNSET};
+                                    .websocket = CORS_UNSET,
+                                    .debug = CORS_UNSET};
 
 cors_policy_t *cors_policy_make(apr_pool_t *p)
 {
@@ -61,6 +62,7 @@ cors_policy_t *cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
     INHERIT_AT(expose_headers, NULL, CORS_SET_EXPOSE_HEADERS);
     INHERIT_AT(websocket, CORS_UNSET, CORS_SET_WEBSOCKET);
     INHERIT(credentials_where, NULL);
+    INHERIT_AT(debug, CORS_UNSET, CORS_SET_DEBUG);
     return pol;
 }
 
@@ -144,6 +146,29 @@ static void decide_expose(const cors_policy_t *pol, int credentials,
     }
 }
 
+/* CORSDebug On: a preflight from an allowed origin, refused for its
+ * method, a header or private network access, is answered with the
+ * policy's real lists, so that the browser's console names the check that
+ * failed.  The browser still fails it: the lists do not hold what was
+ * asked.  No Max-Age: nothing of it is cached. */
+static void debug_answer(const cors_policy_t *pol, const cors_request_t *req,
+                         int credentials, cors_decision_t *d)
+{
+    const char *origin = req->origin;
+    if (pol->debug != CORS_ON) {
+        return;
+    }
+    d->debug_answer = 1;
+    d->allow_origin = cors_origins_any(pol->origins) ? "*" : origin;
+    d->allow_credentials = credentials ? "true" : NULL;
+    d->allow_methods = !pol->methods ? DEFAULT_METHODS
+                       : cors_names_any(pol->methods) && credentials
+                           ? "GET, HEAD, POST"
+                           : cors_names_joined(pol->methods);
+    d->allow_headers =
+        pol->allow_headers ? cors_names_joined(pol->allow_headers) : NULL;
+}
+
 /* The preflight checks, in the browser's order: origin, method, headers,
  * then private network access. */
 static void decide_preflight(const cors_policy_t *pol,
@@ -168,12 +193,14 @@ static void decide_preflight(const cors_policy_t *pol,
     }
     if (!cors_is_token(m, strlen(m))) {
         set_detail_str(d, "malformed Access-Control-Request-Method", m);
+        debug_answer(pol, req, credentials, d);
         return;
     }
     if (!cors_method_is_safelisted(m) &&
         !(pol->methods && (cors_names_any(pol->methods) ||
                            cors_names_has(pol->methods, m, strlen(m))))) {
         set_detail_str(d, "method not allowed", m);
+        debug_answer(pol, req, credentials, d);
         return;
     }
     if (req->request_headers) {
@@ -185,13 +212,16 @@ static void decide_preflight(const cors_policy_t *pol,
         case CORS_HEADERS_MALFORMED:
             set_detail(d, "malformed Access-Control-Request-Headers", bad,
                        bad_len);
+            debug_answer(pol, req, credentials, d);
             return;
         case CORS_HEADERS_DENIED:
             set_detail(d, "header not allowed", bad, bad_len);
+            debug_answer(pol, req, credentials, d);
             return;
         case CORS_HEADERS_TOO_MANY:
             set_detail(d, "more request headers than the policy lists", bad,
                        bad_len);
+            debug_answer(pol, req, credentials, d);
             return;
         case CORS_HEADERS_ALLOWED:
             break;
@@ -202,10 +232,12 @@ static void decide_preflight(const cors_policy_t *pol,
             set_detail_str(d,
                            "malformed Access-Control-Request-Private-Network",
                            req->request_private_network);
+            debug_answer(pol, req, credentials, d);
             return;
         }
         if (pol->private_network != CORS_ON) {
             set_detail_str(d, "private network access not allowed", NULL);
+            debug_answer(pol, req, credentials, d);
             return;
         }
         d->allow_private_network = "true";

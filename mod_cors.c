@@ -74,6 +74,19 @@ static const char *star_with_credentials =
     "'*' and CORSAllowCredentials On cannot share a scope: browsers refuse "
     "credentials with '*'; list the origins instead";
 
+/* "*.suffix" origin with credentials: every tenant of the suffix could
+ * read the user's data. */
+static const char *public_suffix_with_credentials(cmd_parms *cmd,
+                                                  const char *value)
+{
+    return apr_psprintf(
+        cmd->pool,
+        "'%s' allows every site under the public suffix '%s' (anyone can "
+        "register one) and CORSAllowCredentials On is set in the same "
+        "scope: list your own origins, or wildcard a domain you own",
+        value, cors_origin_public_suffix(cmd->pool, value));
+}
+
 static cors_origins_t *scope_origins(cmd_parms *cmd, cors_policy_t *conf)
 {
     /* The first origin directive of a scope starts its own rule set:
@@ -96,6 +109,10 @@ static const char *cmd_allow_origin(cmd_parms *cmd, void *mconfig,
         apr_pstrcat(cmd->pool, "o", arg, NULL);
     if (!why && cors_policy_credentials_conflict(conf)) {
         why = star_with_credentials;
+    }
+    if (!why && conf->credentials == CORS_ON &&
+        cors_origin_public_suffix(cmd->temp_pool, arg)) {
+        why = public_suffix_with_credentials(cmd, arg);
     }
     return why ? refuse(cmd, arg, why) : NULL;
 }
@@ -168,6 +185,12 @@ static const char *cmd_allow_credentials(cmd_parms *cmd, void *mconfig,
     if (cors_policy_credentials_conflict(conf)) {
         return refuse(cmd, arg, star_with_credentials);
     }
+    if (on == CORS_ON && conf->origins &&
+        cors_origins_over_public_suffix(conf->origins)) {
+        return refuse(cmd, arg,
+                      public_suffix_with_credentials(
+                          cmd, cors_origins_over_public_suffix(conf->origins)));
+    }
     /* Named in the warning where a merge meets '*' with it. */
     conf->credentials_where = conf->where[CORS_SET_CREDENTIALS] = where(cmd);
     return NULL;
@@ -206,7 +229,21 @@ static const char *cmd_engine(cmd_parms *cmd, void *mconfig, const char *arg)
 {
     cors_policy_t *conf = setting(mconfig);
     conf->where[CORS_SET_ENGINE] = where(cmd);
+    if (!ap_cstr_casecmp(arg, "reportonly")) {
+        conf->engine = CORS_REPORT_ONLY;
+        return NULL;
+    }
+    if (ap_cstr_casecmp(arg, "on") && ap_cstr_casecmp(arg, "off")) {
+        return refuse(cmd, arg, "must be On, Off or ReportOnly");
+    }
     return parse_flag(cmd, arg, &conf->engine);
+}
+
+static const char *cmd_debug(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    cors_policy_t *conf = setting(mconfig);
+    conf->where[CORS_SET_DEBUG] = where(cmd);
+    return parse_flag(cmd, arg, &conf->debug);
 }
 
 /* OR_FILEINFO: everywhere in the configuration, and in .htaccess under
@@ -237,7 +274,12 @@ static const command_rec cors_cmds[] = {
                   "On to refuse WebSocket upgrades from origins the policy "
                   "does not allow"),
     AP_INIT_TAKE1("CORSEngine", cmd_engine, NULL, OR_FILEINFO,
-                  "Off to switch CORS handling off in this scope and below"),
+                  "Off to switch CORS handling off in this scope and below; "
+                  "ReportOnly to decide and log without changing responses"),
+    AP_INIT_TAKE1("CORSDebug", cmd_debug, NULL, OR_FILEINFO,
+                  "On (development only) to answer refused preflights from "
+                  "allowed origins with the policy, so the browser names "
+                  "the failing check"),
     {NULL}};
 
 #ifndef MOD_CORS_VERSION
@@ -251,9 +293,28 @@ static int cors_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     (void)pconf;
     (void)plog;
-    (void)ptemp;
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                  APLOGNO(99005) "mod_cors/" MOD_CORS_VERSION " configured");
+    /* The first of the two start-up passes would say it all twice. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        cors_check_conftree(ptemp, s);
+    }
+    return OK;
+}
+
+/* apachectl configtest runs no post_config: the same checks. */
+static void cors_test_config(apr_pool_t *pconf, server_rec *s)
+{
+    cors_check_conftree(pconf, s);
+}
+
+/* The Public Suffix List, loaded before the configuration is read. */
+static int cors_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                           apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    cors_public_suffixes_load(pconf);
     return OK;
 }
 
@@ -263,7 +324,9 @@ static void register_hooks(apr_pool_t *p)
      * of the same type and must come after them, so that it sees (and
      * removes) any Access-Control-* field a Header directive set. */
     static const char *const after_headers[] = {"mod_headers.c", NULL};
+    ap_hook_pre_config(cors_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(cors_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_test_config(cors_test_config, NULL, NULL, APR_HOOK_MIDDLE);
     cors_counters_register_hooks(p);
     cors_info_register_hooks(); /* the cors-info handler (mod_cors_info.c) */
     /* First, so that no authorization module answers an allowed preflight;

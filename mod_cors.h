@@ -15,4 +15,10 @@
 #define CORS_NOTE "cors"
 #define CORS_ENV "CORS_VERDICT"
 
+/* Under CORSEngine ReportOnly, every response in a scope with a policy
+ * gets this request note: "same" when the Access-Control-* fields that go
+ * out are those mod_cors would have sent, else "differs: " and the name of
+ * the first field that differs (for mod_log_config's %{cors-report}n). */
+#define CORS_REPORT_NOTE "cors-report"
+
 #endif /* MOD_CORS_H */

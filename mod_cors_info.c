@@ -326,11 +326,15 @@ static request_rec *lookup(request_rec *r, const char *method, const char *uri,
 static const char *const directive_of[CORS_SETTINGS] = {
     "CORSEngine",       "CORSAllowOrigin",         "CORSAllowCredentials",
     "CORSAllowMethods", "CORSAllowHeaders",        "CORSExposeHeaders",
-    "CORSMaxAge",       "CORSAllowPrivateNetwork", "CORSWebSocketOrigin"};
+    "CORSMaxAge",       "CORSAllowPrivateNetwork", "CORSWebSocketOrigin",
+    "CORSDebug"};
 
 static const char *flag_name(int v, const char *dflt)
 {
-    return v == CORS_ON ? "On" : v == CORS_OFF ? "Off" : dflt;
+    return v == CORS_ON            ? "On"
+           : v == CORS_OFF         ? "Off"
+           : v == CORS_REPORT_ONLY ? "ReportOnly"
+                                   : dflt;
 }
 
 /* The setting a verdict's reason names. */
@@ -434,6 +438,8 @@ static void policy_out(info_out *o, const cors_policy_t *pol)
     setting_out(o, &first, CORS_SET_WEBSOCKET,
                 esc(o, flag_name(pol->websocket, "Off")),
                 pol->websocket == CORS_UNSET, pol);
+    setting_out(o, &first, CORS_SET_DEBUG, esc(o, flag_name(pol->debug, "Off")),
+                pol->debug == CORS_UNSET, pol);
     if (!o->text) {
         put(o, "\n  ]");
     }

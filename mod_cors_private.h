@@ -38,5 +38,8 @@ void cors_count(cors_verdict_t verdict);
 void cors_count_report_differs(void);
 /* The cors-info handler (mod_cors_info.c): registers its hooks. */
 void cors_info_register_hooks(void);
+/* The start-up checks of the parsed configuration tree
+ * (mod_cors_check.c): warnings with file and line. */
+void cors_check_conftree(apr_pool_t *p, server_rec *s);
 
 #endif /* MOD_CORS_PRIVATE_H */

@@ -53,6 +53,7 @@ typedef struct {
     const char *origin; /* the request's Origin, or NULL */
     const cors_decision_t *decision;
     int answered; /* the preflight answer is the module's own */
+    int report;   /* CORSEngine ReportOnly */
     /* A preflight's body must not be read before access control: the
      * connection's keep-alive state, saved while it is set to close. */
     int body_held;
@@ -64,6 +65,8 @@ typedef struct {
  * per_dir is NULL: they are cheap to find again and never written. */
 static const cors_state_t no_policy;
 static const cors_state_t not_cors = {.decision = &cors_not_cors};
+static const cors_state_t not_cors_report = {.decision = &cors_not_cors,
+                                             .report = 1};
 
 /* An allowed preflight that something else answered (mod_alias' Redirect,
  * a mod_rewrite [R] rule, an error while reading it): browsers fail a
@@ -203,7 +206,10 @@ static cors_state_t *decide(request_rec *r, const cors_policy_t *pol,
         warn_credentials_conflict(r, pol);
     }
     if (d == &cors_not_cors) {
-        return (cors_state_t *)&not_cors; /* shared: nothing allocated */
+        /* shared: nothing allocated */
+        return (cors_state_t *)(pol->engine == CORS_REPORT_ONLY
+                                    ? &not_cors_report
+                                    : &not_cors);
     }
     st = apr_palloc(r->pool, sizeof(*st));
     st->per_dir = r->per_dir_config;
@@ -211,6 +217,7 @@ static cors_state_t *decide(request_rec *r, const cors_policy_t *pol,
     st->origin = origin;
     st->decision = d;
     st->answered = 0;
+    st->report = pol->engine == CORS_REPORT_ONLY;
     st->body_held = 0;
     if (origin) {
         /* For the handler (CGI, SSI, mod_rewrite); the note and the log
@@ -281,7 +288,8 @@ static int answer_preflight(request_rec *r, cors_state_t *st)
         return rc;
     }
     st->answered = 1;
-    if (st->decision->verdict == CORS_PREFLIGHT_ALLOWED) {
+    if (st->decision->verdict == CORS_PREFLIGHT_ALLOWED ||
+        st->decision->debug_answer) {
         r->status = HTTP_NO_CONTENT;
         ap_run_insert_filter(r);
         return DONE;
@@ -293,10 +301,18 @@ static int answer_preflight(request_rec *r, cors_state_t *st)
     return DONE;
 }
 
+/* CORSEngine ReportOnly: the request is decided and the verdict published,
+ * but nothing is answered and no field changed. */
+static int report_only(const cors_state_t *st)
+{
+    return st->report;
+}
+
 int cors_check_access(request_rec *r)
 {
     cors_state_t *st;
     if (r->method_number != M_OPTIONS || !(st = state_of(r)) ||
+        report_only(st) ||
         (st->decision->verdict != CORS_PREFLIGHT_ALLOWED &&
          st->decision->verdict != CORS_PREFLIGHT_REFUSED)) {
         return DECLINED;
@@ -326,7 +342,7 @@ static int is_websocket_upgrade(request_rec *r)
 int cors_fixups(request_rec *r)
 {
     cors_state_t *st = state_of(r);
-    if (!st) {
+    if (!st || report_only(st)) {
         return DECLINED;
     }
     switch (st->decision->verdict) {
@@ -545,14 +561,193 @@ static void write_fields(request_rec *r, const cors_decision_t *d)
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* CORSEngine ReportOnly: what went out against what would have        */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    const char *name;
+    const char *value; /* what the module would send, or NULL */
+    int list;          /* a comma-separated list */
+    int nocase;        /* of names compared case-insensitively */
+} report_field_t;
+
+typedef struct {
+    const char *name;
+    const char *value; /* every field of that name, joined with ", " */
+} sent_t;
+
+/* The fields of name in both tables, joined as httpd would send them. */
+static const char *sent_value(request_rec *r, const char *name)
+{
+    const char *a = apr_table_get(r->headers_out, name);
+    const char *b = apr_is_empty_table(r->err_headers_out)
+                        ? NULL
+                        : apr_table_get(r->err_headers_out, name);
+    apr_array_header_t *all = apr_array_make(r->pool, 2, sizeof(char *));
+    int i;
+    const apr_table_t *t[2] = {r->headers_out, r->err_headers_out};
+    if (!a && !b) {
+        return NULL;
+    }
+    for (i = 0; i < 2; i++) {
+        const apr_array_header_t *arr = apr_table_elts(t[i]);
+        const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+        int j;
+        for (j = 0; j < arr->nelts; j++) {
+            if (e[j].key && !ap_cstr_casecmp(e[j].key, name)) {
+                APR_ARRAY_PUSH(all, const char *) = e[j].val;
+            }
+        }
+    }
+    return apr_array_pstrcat(r->pool, all, ',');
+}
+
+/* The elements of a list, trimmed, empty ones left out, in a hash (keys
+ * lower-cased where nocase); NULL when an element repeats. */
+static apr_hash_t *list_set(apr_pool_t *p, const char *value, int nocase,
+                            int *count)
+{
+    apr_hash_t *h = apr_hash_make(p);
+    char *copy = apr_pstrdup(p, value), *last, *tok;
+    *count = 0;
+    for (tok = apr_strtok(copy, ",", &last); tok;
+         tok = apr_strtok(NULL, ",", &last)) {
+        char *end;
+        while (*tok == ' ' || *tok == '\t') {
+            tok++;
+        }
+        end = tok + strlen(tok);
+        while (end > tok && (end[-1] == ' ' || end[-1] == '\t')) {
+            *--end = '\0';
+        }
+        if (!*tok) {
+            continue;
+        }
+        if (nocase) {
+            ap_str_tolower(tok);
+        }
+        apr_hash_set(h, tok, APR_HASH_KEY_STRING, tok);
+        (*count)++;
+    }
+    return apr_hash_count(h) == (unsigned)*count ? h : NULL;
+}
+
+static int same_value(apr_pool_t *p, const report_field_t *f, const char *sent)
+{
+    apr_hash_t *a, *b;
+    apr_hash_index_t *hi;
+    int na, nb;
+    if (!f->value || !sent) {
+        return !f->value && !sent;
+    }
+    if (!f->list) {
+        return !strcmp(f->value, sent);
+    }
+    /* Lists: the same elements, in any order. */
+    a = list_set(p, f->value, f->nocase, &na);
+    b = list_set(p, sent, f->nocase, &nb);
+    if (!a || !b || na != nb) {
+        return 0;
+    }
+    for (hi = apr_hash_first(p, a); hi; hi = apr_hash_next(hi)) {
+        const void *k;
+        apr_hash_this(hi, &k, NULL, NULL);
+        if (!apr_hash_get(b, k, APR_HASH_KEY_STRING)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The first Access-Control-* field sent that the module would not send. */
+static const char *first_extra(const apr_table_t *t, const report_field_t *fs)
+{
+    const apr_array_header_t *arr = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    int i, k;
+    for (i = 0; i < arr->nelts; i++) {
+        if (!e[i].key || !is_access_control(e[i].key)) {
+            continue;
+        }
+        for (k = 0; fs[k].name; k++) {
+            if (!ap_cstr_casecmp(e[i].key, fs[k].name)) {
+                break;
+            }
+        }
+        if (!fs[k].name) {
+            return e[i].key;
+        }
+    }
+    return NULL;
+}
+
+/* Compares the Access-Control-* fields going out with the decision's and
+ * records the result in the note CORS_REPORT_NOTE: "same", or "differs: "
+ * and the first field that differs. */
+static void report(request_rec *r, const cors_decision_t *d)
+{
+    report_field_t fs[] = {
+        {"Access-Control-Allow-Origin", d->allow_origin, 0, 0},
+        {"Access-Control-Allow-Credentials", d->allow_credentials, 0, 0},
+        {"Access-Control-Allow-Methods", d->allow_methods, 1, 0},
+        {"Access-Control-Allow-Headers", d->allow_headers, 1, 1},
+        {"Access-Control-Max-Age", d->max_age, 0, 0},
+        {"Access-Control-Allow-Private-Network", d->allow_private_network, 0,
+         0},
+        {"Access-Control-Expose-Headers",
+         d->expose_from_response ? expose_list(r) : d->expose_headers, 1, 1},
+        {NULL, NULL, 0, 0}};
+    const char *differs = NULL;
+    int k;
+    for (k = 0; fs[k].name && !differs; k++) {
+        if (!same_value(r->pool, &fs[k], sent_value(r, fs[k].name))) {
+            differs = fs[k].name;
+        }
+    }
+    if (!differs) {
+        differs = first_extra(r->headers_out, fs);
+    }
+    if (!differs && !apr_is_empty_table(r->err_headers_out)) {
+        differs = first_extra(r->err_headers_out, fs);
+    }
+    if (!differs) {
+        apr_table_setn(r->notes, CORS_REPORT_NOTE, "same");
+        return;
+    }
+    apr_table_setn(r->notes, CORS_REPORT_NOTE,
+                   apr_pstrcat(r->pool, "differs: ", differs, NULL));
+    cors_count_report_differs();
+}
+
 apr_status_t cors_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     request_rec *r = f->r;
     cors_state_t *st = ap_get_module_config(r->request_config, &cors_module);
     const cors_decision_t *d = st->decision;
 
+    if (report_only(st)) {
+        /* The verdict the module would have given, on the response as the
+         * handler, a backend or mod_headers made it. */
+        if (st->origin) {
+            publish(r, st, d);
+        }
+        report(r, d);
+        ap_remove_output_filter(f);
+        return ap_pass_brigade(f->next, bb);
+    }
     if (d->verdict == CORS_PREFLIGHT_ALLOWED && !st->answered) {
         d = &answered_elsewhere;
+    } else if (d->debug_answer && !st->answered) {
+        /* CORSDebug's fields belong to the module's own 204 only: a
+         * refused preflight answered by anyone else gets none. */
+        cors_decision_t *bare = apr_pcalloc(r->pool, sizeof(*bare));
+        bare->verdict = d->verdict;
+        bare->reason = d->reason;
+        bare->detail = d->detail;
+        bare->detail_len = d->detail_len;
+        bare->vary = d->vary;
+        d = bare;
     }
     if (st->origin) {
         publish(r, st, d);

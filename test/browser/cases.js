@@ -18,8 +18,8 @@
 // moduleAlt / alt: other accepted outcomes (module lines / browser+module).
 // before:   earlier runs of the same URL (e.g. to fill a cache), each
 //           { page, expect, req: {overrides} }.
-// consoleHas: { engine: [substrings] } the engine's console errors of the
-//           case must contain (the engine's own words for a failed check).
+// console:  { engine: RegExp }: a console message the case must produce there
+//           (Chromium names the failing check of a preflight).
 // why:      one line: why this is the right answer (SPEC / Fetch).
 // differs:  { engine: { expect, module, moduleAlt, alt, why } } where an
 //           engine legitimately differs from the others or from the Fetch
@@ -64,7 +64,7 @@ const CASES = [
     req: { path: '/api/echo.cgi', headers: { 'X-Other': '1' } },
     expect: 'blocked', module: ['OPTIONS preflight-refused 403'], why: 'X-Other not listed',
     // Without CORSDebug the console cannot say which check failed.
-    consoleHas: { chromium: ["No 'Access-Control-Allow-Origin' header is present"] } },
+    console: { chromium: /No 'Access-Control-Allow-Origin' header is present/ } },
   { id: 'preflight-put', page: 'allowed', req: { path: '/api/echo.cgi', method: 'PUT', body: 'x' },
     expect: { status: 200, body: ['method=PUT'], headers: EXPOSE },
     module: ['OPTIONS preflight-allowed 204', 'PUT allowed 200'], why: 'PUT listed' },
@@ -73,6 +73,21 @@ const CASES = [
     module: ['OPTIONS preflight-allowed 204', 'PATCH allowed 200'], why: 'PATCH listed' },
   { id: 'preflight-delete-unlisted', page: 'allowed', req: { path: '/api/echo.cgi', method: 'DELETE' },
     expect: 'blocked', module: ['OPTIONS preflight-refused 403'], why: 'DELETE not listed' },
+  // --- CORSDebug On: refused preflights from the allowed origin answered with the policy's lists
+  { id: 'debug-method', page: 'allowed', req: { path: '/debug/echo.cgi', method: 'DELETE' },
+    expect: 'blocked', module: ['OPTIONS preflight-refused 204'],
+    console: { chromium: /Method DELETE is not allowed by Access-Control-Allow-Methods/ },
+    why: 'CORSDebug: the 204 lists PUT, so the browser itself names DELETE' },
+  { id: 'debug-header', page: 'allowed', req: { path: '/debug/echo.cgi', headers: { 'X-Other': '1' } },
+    expect: 'blocked', module: ['OPTIONS preflight-refused 204'],
+    console: { chromium: /[Rr]equest header field x-other is not allowed by Access-Control-Allow-Headers/ },
+    why: 'CORSDebug: the 204 lists X-Custom, so the browser itself names x-other' },
+  { id: 'debug-foreign', page: 'foreign', req: { path: '/debug/echo.cgi', method: 'DELETE' },
+    expect: 'blocked', module: ['OPTIONS preflight-refused 403'],
+    why: 'CORSDebug never answers a disallowed origin: bare 403' },
+  { id: 'debug-allowed', page: 'allowed', req: { path: '/debug/echo.cgi', method: 'PUT', body: 'x' },
+    expect: { status: 200, body: ['method=PUT'] },
+    module: ['OPTIONS preflight-allowed 204', 'PUT allowed 200'], why: 'an allowed preflight is unchanged' },
   { id: 'preflight-patch-lowercase', page: 'allowed', req: { path: '/api/echo.cgi', method: 'patch', body: 'x' },
     expect: 'blocked', module: ['OPTIONS preflight-refused 403'],
     why: 'fetch() does not upper-case "patch"; methods are case-sensitive' },

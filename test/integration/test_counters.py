@@ -30,7 +30,8 @@ LogFormat "%%P %%{cors}n" pids
 CustomLog "{root}/logs/pids.log" pids
 """ % {"o": ORIGIN}
 
-FILES = {"api/f.txt": "api body\n", "free/f.txt": "free body\n"}
+FILES = {"api/f.txt": "api body\n", "free/f.txt": "free body\n",
+         "ro/f.txt": "report-only body\n"}
 NAMES = ["CORSAllowed", "CORSDisallowed", "CORSPreflightAllowed",
          "CORSPreflightRefused", "CORSReportOnlyDiffers"]
 
@@ -168,3 +169,23 @@ def test_without_mod_status_nothing_breaks(httpd):
     srv = httpd(CONF.split("<Location /server-status>")[0], files=FILES)
     r = srv.get("/api/f.txt", origin=ORIGIN)
     assert r.status == 200 and r.header("Access-Control-Allow-Origin") == ORIGIN
+
+
+def test_report_only_differences_counted(httpd):
+    # ReportOnly changes nothing: a response whose fields differ from what
+    # the policy would send is counted once - with or without Origin (the
+    # policy would send no Access-Control-Allow-Origin without one).
+    srv = start(httpd, "event", conf="""
+<Location /ro/>
+CORSEngine ReportOnly
+CORSAllowOrigin %s
+Header always set Access-Control-Allow-Origin "*"
+</Location>
+""" % ORIGIN)
+    for _ in range(3):
+        r = srv.request("GET", "/ro/f.txt", {"Origin": ORIGIN})
+        assert r.status == 200 and r.header("Access-Control-Allow-Origin") == "*", r
+    r = srv.request("GET", "/ro/f.txt")
+    assert r.header("Access-Control-Allow-Origin") == "*", r
+    r = srv.request("GET", "/api/f.txt", {"Origin": ORIGIN})  # enforced: same
+    assert counts(srv)["CORSReportOnlyDiffers"] == 4

@@ -1056,6 +1056,111 @@ START_TEST(test_decide_any)
 }
 END_TEST
 
+START_TEST(test_public_suffix)
+{
+    cors_origins_t *o = cors_origins_make(pool);
+    ck_assert_str_eq(cors_origin_public_suffix(pool, "https://*.github.io"),
+                     "github.io");
+    ck_assert_str_eq(cors_origin_public_suffix(pool, "https://*.CO.UK:8443"),
+                     "co.uk");
+    ck_assert_str_eq(
+        cors_origin_public_suffix(pool, "https://*.herokuapp.com:*"),
+        "herokuapp.com");
+    ck_assert_ptr_null(
+        cors_origin_public_suffix(pool, "https://*.example.com"));
+    ck_assert_ptr_null(cors_origin_public_suffix(pool, "http://*.localhost"));
+    ck_assert_ptr_null(cors_origin_public_suffix(pool, "https://github.io"));
+    ck_assert_ptr_null(cors_origin_public_suffix(pool, "https://a.github.io"));
+    ck_assert_ptr_null(cors_origin_public_suffix(pool, "*"));
+    /* Accepted by the engine; remembered for the glue. */
+    ck_assert_ptr_null(cors_origins_add(o, pool, "https://*.example.com"));
+    ck_assert_ptr_null(cors_origins_over_public_suffix(o));
+    ck_assert_ptr_null(cors_origins_add(o, pool, "https://*.GitHub.io"));
+    ck_assert_str_eq(cors_origins_over_public_suffix(o), "https://*.GitHub.io");
+    /* Comma-separated lists are refused with the way to write them. */
+    ck_assert_ptr_nonnull(
+        strstr(cors_origins_add(o, pool, "https://a.example,"), "spaces"));
+}
+END_TEST
+
+START_TEST(test_engine_report_only)
+{
+    cors_policy_t *parent = policy("https://a.example", CORS_UNSET);
+    cors_policy_t *child = cors_policy_make(pool);
+    cors_policy_t *m;
+    parent->engine = CORS_REPORT_ONLY;
+    /* A policy under ReportOnly is decided like one under On. */
+    ck_assert(cors_policy_active(parent));
+    child->set = 1;
+    child->engine = CORS_ON;
+    m = cors_policy_merge(pool, parent, child);
+    ck_assert_int_eq(m->engine, CORS_ON);
+    child->engine = CORS_UNSET;
+    child->debug = CORS_ON;
+    m = cors_policy_merge(pool, parent, child);
+    ck_assert_int_eq(m->engine, CORS_REPORT_ONLY);
+    ck_assert_int_eq(m->debug, CORS_ON);
+    ck_assert(cors_policy_active(m));
+}
+END_TEST
+
+START_TEST(test_method_near_miss)
+{
+    ck_assert_str_eq(cors_method_near_miss("PATH"), "PATCH");
+    ck_assert_str_eq(cors_method_near_miss("PTACH"), "PATCH");
+    ck_assert_str_eq(cors_method_near_miss("DELET"), "DELETE");
+    ck_assert_str_eq(cors_method_near_miss("DELEET"), "DELETE");
+    ck_assert_str_eq(cors_method_near_miss("OPTION"), "OPTIONS");
+    ck_assert_str_eq(cors_method_near_miss("PUTT"), "PUT");
+    ck_assert_ptr_null(cors_method_near_miss("PATCH"));
+    ck_assert_ptr_null(cors_method_near_miss("PROPFIND"));
+    ck_assert_ptr_null(cors_method_near_miss("MKCOL"));
+    ck_assert_ptr_null(cors_method_near_miss("X"));
+    ck_assert_ptr_null(cors_method_near_miss("patch"));
+}
+END_TEST
+
+START_TEST(test_decide_preflight_debug)
+{
+    cors_policy_t *p = policy("https://a.example", CORS_ON);
+    cors_decision_t d;
+    p->methods = cors_names_make(pool, CORS_NAMES_METHODS);
+    ck_assert_ptr_null(cors_names_add(p->methods, pool, "PUT"));
+    p->allow_headers = cors_names_make(pool, CORS_NAMES_REQUEST_HEADERS);
+    ck_assert_ptr_null(cors_names_add(p->allow_headers, pool, "X-A"));
+    p->max_age_str = "60";
+
+    /* Off: a refusal carries nothing. */
+    d = decide(p, "OPTIONS", "https://a.example", "DELETE", NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_REFUSED);
+    ck_assert_int_eq(d.debug_answer, 0);
+    ck_assert_ptr_null(d.allow_origin);
+
+    p->debug = CORS_ON;
+    d = decide(p, "OPTIONS", "https://a.example", "DELETE", NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_REFUSED);
+    ck_assert_int_eq(d.debug_answer, 1);
+    ck_assert_str_eq(d.allow_origin, "https://a.example");
+    ck_assert_str_eq(d.allow_credentials, "true");
+    ck_assert_str_eq(d.allow_methods, "PUT");
+    ck_assert_str_eq(d.allow_headers, "X-A");
+    ck_assert_ptr_null(d.max_age);
+    d = decide(p, "OPTIONS", "https://a.example", "PUT", "x-b", NULL);
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_REFUSED);
+    ck_assert_int_eq(d.debug_answer, 1);
+    d = decide(p, "OPTIONS", "https://a.example", "PUT", NULL, "true");
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_REFUSED);
+    ck_assert_int_eq(d.debug_answer, 1);
+    ck_assert_ptr_null(d.allow_private_network);
+    /* A disallowed origin: bare, debug or not. */
+    d = decide(p, "OPTIONS", "https://b.example", "PUT", NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_REFUSED);
+    ck_assert_int_eq(d.debug_answer, 0);
+    ck_assert_ptr_null(d.allow_origin);
+    ck_assert_ptr_null(d.allow_methods);
+}
+END_TEST
+
 START_TEST(test_decide_preflight)
 {
     cors_policy_t *p = policy("https://a.example", CORS_OFF);
@@ -1199,6 +1304,10 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_decide_any);
     tcase_add_test(tc, test_decide_preflight);
     tcase_add_test(tc, test_decide_preflight_credentials);
+    tcase_add_test(tc, test_public_suffix);
+    tcase_add_test(tc, test_method_near_miss);
+    tcase_add_test(tc, test_engine_report_only);
+    tcase_add_test(tc, test_decide_preflight_debug);
     suite_add_tcase(s, tc);
     return s;
 }

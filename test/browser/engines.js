@@ -47,17 +47,7 @@ async function chromium(ctx) {
     // Chromium >= 141 asks the user before a public page may reach a local
     // address (Local Network Access); grant it as a user would.
     await context.grantPermissions(['local-network-access'], { origin: ctx.origins.public });
-    const pages = {};
-    for (const n of PAGE_NAMES) {
-      const page = await context.newPage();
-      page.setDefaultTimeout(ctx.caseTimeout * 3);
-      page.on('console', (m) => { if (m.type() === 'error') consoleLines.push(m.text()); });
-      const resp = await page.goto(ctx.origins[n] + '/index.html', { timeout: 15000 });
-      if (!resp || resp.status() !== 200) throw new Error(`page ${ctx.origins[n]} did not load`);
-      await page.evaluate(() => window.corsReady);
-      pages[n] = page;
-    }
-    await pages.allowed.evaluate((c) => { document.cookie = c; }, COOKIE);
+    const pages = await openPages(() => context.newPage(), ctx, consoleLines);
     return {
       version: `Chromium ${browser.version()}`,
       console: consoleLines,
@@ -65,6 +55,24 @@ async function chromium(ctx) {
       close: () => browser.close(),
     };
   } catch (e) { await browser.close().catch(() => {}); throw e; }
+}
+
+// Opens every test page with newPage() (Playwright's and Puppeteer's pages
+// speak the same calls here), collecting the console's errors, and sets the
+// allowed page's cookie.
+async function openPages(newPage, ctx, consoleLines) {
+  const pages = {};
+  for (const n of PAGE_NAMES) {
+    const page = await newPage();
+    page.setDefaultTimeout(ctx.caseTimeout * 3);
+    page.on('console', (m) => { if (m.type() === 'error') consoleLines.push(m.text()); });
+    const resp = await page.goto(ctx.origins[n] + '/index.html', { timeout: 15000 });
+    if (!resp || resp.status() !== 200) throw new Error(`page ${ctx.origins[n]} did not load`);
+    await page.evaluate(() => window.corsReady);
+    pages[n] = page;
+  }
+  await pages.allowed.evaluate((c) => { document.cookie = c; }, COOKIE);
+  return pages;
 }
 
 // ----------------------------------------------------------------- Firefox
@@ -81,17 +89,7 @@ async function firefox(ctx) {
   });
   const consoleLines = [];
   try {
-    const pages = {};
-    for (const n of PAGE_NAMES) {
-      const page = await browser.newPage();
-      page.setDefaultTimeout(ctx.caseTimeout * 3);
-      page.on('console', (m) => { if (m.type() === 'error') consoleLines.push(m.text()); });
-      const resp = await page.goto(ctx.origins[n] + '/index.html', { timeout: 15000 });
-      if (!resp || resp.status() !== 200) throw new Error(`page ${ctx.origins[n]} did not load`);
-      await page.evaluate(() => window.corsReady);
-      pages[n] = page;
-    }
-    await pages.allowed.evaluate((c) => { document.cookie = c; }, COOKIE);
+    const pages = await openPages(() => browser.newPage(), ctx, consoleLines);
     const v = await browser.version();
     return {
       version: `Firefox ESR ${v.replace(/^firefox\//, '')}`,

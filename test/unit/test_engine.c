@@ -1120,15 +1120,22 @@ START_TEST(test_method_near_miss)
 }
 END_TEST
 
-START_TEST(test_decide_preflight_debug)
+/* https://a.example, PUT, X-A, max-age 60; credentials as given. */
+static cors_policy_t *preflight_policy(int credentials)
 {
-    cors_policy_t *p = policy("https://a.example", CORS_ON);
-    cors_decision_t d;
+    cors_policy_t *p = policy("https://a.example", credentials);
     p->methods = cors_names_make(pool, CORS_NAMES_METHODS);
     ck_assert_ptr_null(cors_names_add(p->methods, pool, "PUT"));
     p->allow_headers = cors_names_make(pool, CORS_NAMES_REQUEST_HEADERS);
     ck_assert_ptr_null(cors_names_add(p->allow_headers, pool, "X-A"));
     p->max_age_str = "60";
+    return p;
+}
+
+START_TEST(test_decide_preflight_debug)
+{
+    cors_policy_t *p = preflight_policy(CORS_ON);
+    cors_decision_t d;
 
     /* Off: a refusal carries nothing. */
     d = decide(p, "OPTIONS", "https://a.example", "DELETE", NULL, NULL);
@@ -1163,13 +1170,8 @@ END_TEST
 
 START_TEST(test_decide_preflight)
 {
-    cors_policy_t *p = policy("https://a.example", CORS_OFF);
+    cors_policy_t *p = preflight_policy(CORS_OFF);
     cors_decision_t d;
-    p->methods = cors_names_make(pool, CORS_NAMES_METHODS);
-    ck_assert_ptr_null(cors_names_add(p->methods, pool, "PUT"));
-    p->allow_headers = cors_names_make(pool, CORS_NAMES_REQUEST_HEADERS);
-    ck_assert_ptr_null(cors_names_add(p->allow_headers, pool, "X-A"));
-    p->max_age_str = "60";
 
     d = decide(p, "OPTIONS", "https://a.example", "PUT", "x-a", NULL);
     ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_ALLOWED);

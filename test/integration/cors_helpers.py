@@ -35,12 +35,19 @@ __all__ = [
     "send", "check_granted", "preflight", "preflight_headers", "H2Resp", "h2_request",
     "cgi_script", "CGI", "CGI_OWN_CORS", "recorder_cgi", "PRINTENV_CGI",
     "make_htpasswd", "shared_dir", "read_lines", "wait_for",
-    "split_responses", "table",
+    "split_responses", "table", "costly",
 ]
 
 # Under a tool (valgrind, ...: see conftest.py) everything is much slower:
 # time limits are scaled by this factor.
 SLOW = 20 if PREFIX else 1
+
+# Cost ratios compare the module's work with httpd's own: under a tool
+# (CORS_TEST_HTTPD_PREFIX: valgrind) or AddressSanitizer (the module
+# instrumented, httpd not) they mean nothing.
+costly = pytest.mark.skipif(
+    bool(PREFIX) or "ASAN_OPTIONS" in os.environ,
+    reason="cost ratios mean nothing under a tool or a sanitizer")
 
 # The origin the preflight, auth, h2 and observability policies allow, and
 # one they do not.

@@ -25,7 +25,7 @@ not be able to do to each other or to the server.
 
 Costs are ratios of two measurements taken in the same run, alternating,
 median of several (server-side ``%D`` for requests, the child's rusage for
-``apache2 -t``); they are skipped under CORS_TEST_HTTPD_PREFIX (valgrind...),
+``apache2 -t``); they are skipped under CORS_TEST_HTTPD_PREFIX (valgrind...) and AddressSanitizer,
 where they mean nothing.  Everything talks to 127.0.0.1 only.
 """
 
@@ -44,8 +44,8 @@ import time
 import pytest
 
 from conftest import REQUEST_TIMEOUT, Server, configtest
-from cors_helpers import (ACAC, ACAO, ACEH, CGI, SLOW, granted, not_granted,
-                          wait_for)
+from cors_helpers import (ACAC, ACAO, ACEH, CGI, SLOW, costly, granted,
+                          not_granted, wait_for)
 
 EVIL = "https://evil.example"
 BOB = "https://bob.example"
@@ -53,7 +53,7 @@ SHARED = "https://shared.example"
 STATIC = "https://static.example"
 APP = "https://app.example"
 
-costly = pytest.mark.skipif(SLOW > 1, reason="cost ratios mean nothing under a tool")
+
 
 _seq = itertools.count(1)
 

@@ -38,7 +38,7 @@ import time
 import pytest
 
 from conftest import Resp, dechunk, shared_dir
-from cors_helpers import SLOW, make_htpasswd
+from cors_helpers import SLOW, costly, make_htpasswd
 
 APP = "https://app.example.com"
 EVIL = "https://evil.example"
@@ -864,7 +864,7 @@ def esrv(httpd_module):
                         loglevel="warn")
 
 
-@pytest.mark.skipif(SLOW > 1, reason="cost ratios mean nothing under a tool")
+@costly
 @pytest.mark.parametrize("where", ["config", "htaccess"])
 @pytest.mark.parametrize("idx", range(len(E_CASES)),
                          ids=[c[0] for c in E_CASES])

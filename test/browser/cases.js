@@ -20,7 +20,7 @@
 //           { page, expect, req: {overrides} }.
 // console:  { engine: RegExp }: a console message the case must produce there
 //           (Chromium names the failing check of a preflight).
-// why:      one line: why this is the right answer (SPEC / Fetch).
+// why:      one line: why this is the right answer (the manual / Fetch).
 // differs:  { engine: { expect, module, moduleAlt, alt, why } } where an
 //           engine legitimately differs from the others or from the Fetch
 //           standard; 'why' says how (and the README lists it).

@@ -11,7 +11,7 @@
  * Invariants (abort on violation):
  *  - never a crash, leak or undefined behaviour (ASan/UBSan/LSan);
  *  - a refused value comes with a reason, an accepted one has none;
- *  - an accepted CORSAllowOrigin value is one of the SPEC's forms (the
+ *  - an accepted CORSAllowOrigin value is one of the manual's forms (the
  *    reference parser in ref.h accepts it: no "null", no file:, no default
  *    port, no path/query/userinfo, "*" only as "*", "*.domain" over two
  *    labels or localhost, or ":*"), and values the reference calls
@@ -382,7 +382,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 continue;
             }
             REF_CHECK(ref_parse_pattern(low, &r),
-                      "accepted \"%s\", which is none of the SPEC's forms",
+                      "accepted \"%s\", which is none of the manual's forms",
                       SHOW(v));
             check_accepted_value(v, low, &r);
             if (r.kind == REF_ANY) {

@@ -38,7 +38,7 @@
  *  - the preflight decision (method, credentials and CORSAllowMethods from
  *    the mode byte's upper bits) is allowed exactly when the method is
  *    safelisted or allowed and the reference allows every header, and then
- *    carries the SPEC's -Allow-Methods / -Allow-Headers values ("*" methods
+ *    carries the manual's -Allow-Methods / -Allow-Headers values ("*" methods
  *    echoed when credentials are on; "*" headers always echoed as the
  *    requested names, lower-cased); a
  *    refused one carries no Access-Control-* value.

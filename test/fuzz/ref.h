@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * ref.h: slow, simple reference implementations of the SPEC's rules, written
+ * ref.h: slow, simple reference implementations of the manual's rules, written
  * independently of the engine, for the fuzz targets to check it against.
  *
  * Two well-formedness predicates for a request's Origin value:
  *
- *   ref_origin_plausible()  lenient: fails only what SPEC.md and the project
+ *   ref_origin_plausible()  lenient: fails only what the manual (docs/mod_cors.md) and the project
  *                           decisions call malformed (upper case, path,
  *                           userinfo, query, fragment, trailing dot or slash,
  *                           default port, "null", a joined "a, b" value,
@@ -194,7 +194,7 @@ static inline long ref_port_value(const char *s, size_t len)
 }
 
 /* Default port of a scheme in the URL standard, or -1.  The lenient check
- * knows http and https only (what the SPEC names); the strict one all. */
+ * knows http and https only (what the manual names); the strict one all. */
 static inline long ref_default_port(const ref_parts_t *p, int strict)
 {
     if (ref_scheme_is(p, "http"))
@@ -444,7 +444,7 @@ typedef struct {
     void *code;       /* REF_PCRE: pcre2_code* */
 } ref_rule_t;
 
-/* Parses a (lower-cased) pattern the way SPEC.md describes them.  Returns
+/* Parses a (lower-cased) pattern the way the manual (docs/mod_cors.md) describes them.  Returns
  * 1 and fills r when it is one of the allowed forms, else 0.  This is the
  * lenient config check: the engine must refuse what it refuses. */
 static inline int ref_parse_pattern(const char *v, ref_rule_t *r)

@@ -5,7 +5,7 @@ reaches the handler (static, CGI, proxy), parsing of
 Access-Control-Request-Headers, Private Network Access, and hostile values.
 
 One server (module scope) with one <Location> per policy keeps this fast.
-Expected values follow SPEC.md and the decisions in the project context:
+Expected values follow the manual (docs/mod_cors.md) and the README's choices:
 allowed -> 204, empty body, exactly the listed Access-Control-* fields;
 refused -> 403 without any; both with
 ``Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers``.

@@ -276,6 +276,26 @@ typedef struct {
     int debug_answer;
 } cors_decision_t;
 
+/* The response fields a decision sets, in the order they are written: the
+ * name, where the value is in cors_decision_t (NULL: not sent), and the
+ * syntax (a list; of names compared case-insensitively), so that the glue
+ * writes, compares and shows them from one table.  A from_response field
+ * holds, when the decision says expose_from_response, the response's own
+ * field names instead, which only the glue knows. */
+typedef struct {
+    const char *name;
+    apr_size_t offset;
+    int list;
+    int nocase;
+    int from_response;
+} cors_field_t;
+
+/* Every field a decision sets; the last entry's name is NULL. */
+extern const cors_field_t cors_fields[];
+
+#define CORS_FIELD_VALUE(d, f)                                                 \
+    (*(const char *const *)((const char *)(d) + (f)->offset))
+
 /* The decision for a request without Origin where the policy lists
  * origins (not "*"): not CORS, and the answer varies on Origin. */
 extern const cors_decision_t cors_not_cors;

@@ -4,6 +4,7 @@
  * for one request - the browser's checks, made by the server beforehand.
  */
 #include <apr_strings.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "cors_private.h"
@@ -269,6 +270,22 @@ static void decide_preflight(const cors_policy_t *pol,
     }
     d->max_age = pol->max_age_str;
 }
+
+const cors_field_t cors_fields[] = {
+    {"Access-Control-Allow-Origin", offsetof(cors_decision_t, allow_origin), 0,
+     0, 0},
+    {"Access-Control-Allow-Credentials",
+     offsetof(cors_decision_t, allow_credentials), 0, 0, 0},
+    {"Access-Control-Allow-Methods", offsetof(cors_decision_t, allow_methods),
+     1, 0, 0},
+    {"Access-Control-Allow-Headers", offsetof(cors_decision_t, allow_headers),
+     1, 1, 0},
+    {"Access-Control-Max-Age", offsetof(cors_decision_t, max_age), 0, 0, 0},
+    {"Access-Control-Allow-Private-Network",
+     offsetof(cors_decision_t, allow_private_network), 0, 0, 0},
+    {"Access-Control-Expose-Headers", offsetof(cors_decision_t, expose_headers),
+     1, 1, 1},
+    {NULL, 0, 0, 0, 0}};
 
 const cors_decision_t cors_not_cors = {.verdict = CORS_NOT_CORS,
                                        .vary = "Origin"};

@@ -467,18 +467,13 @@ static void fields_out(info_out *o, const cors_decision_t *d)
         put(o, "{");
     }
     if (d) {
-        field_out(o, &first, "Access-Control-Allow-Origin", d->allow_origin);
-        field_out(o, &first, "Access-Control-Allow-Credentials",
-                  d->allow_credentials);
-        field_out(o, &first, "Access-Control-Allow-Methods", d->allow_methods);
-        field_out(o, &first, "Access-Control-Allow-Headers", d->allow_headers);
-        field_out(o, &first, "Access-Control-Max-Age", d->max_age);
-        field_out(o, &first, "Access-Control-Allow-Private-Network",
-                  d->allow_private_network);
-        field_out(o, &first, "Access-Control-Expose-Headers",
-                  d->expose_from_response
-                      ? "(the names of the response's own fields)"
-                      : d->expose_headers);
+        const cors_field_t *f;
+        for (f = cors_fields; f->name; f++) {
+            field_out(o, &first, f->name,
+                      f->from_response && d->expose_from_response
+                          ? "(the names of the response's own fields)"
+                          : CORS_FIELD_VALUE(d, f));
+        }
         field_out(o, &first, "Vary", d->vary);
     }
     if (o->text && first) {

@@ -75,3 +75,34 @@ apr_hash_t *cors_hash_make(apr_pool_t *p)
 {
     return apr_hash_make_custom(p, cors_hash);
 }
+
+int cors_wildcard_match(const char *pattern, apr_size_t plen, const char *s,
+                        apr_size_t slen, int nocase)
+{
+    /* Greedy with one backtrack point: a '*' first matches nothing; on a
+     * mismatch the last '*' takes one more byte.  Earlier stars never
+     * need to retry (any run the last one skips, it could have taken), so
+     * the work is at most plen * slen steps, with no recursion. */
+    apr_size_t p = 0, i = 0, star = (apr_size_t)-1, mark = 0;
+
+    while (i < slen) {
+        if (p < plen && pattern[p] == '*') {
+            star = p++;
+            mark = i;
+        } else if (p < plen &&
+                   (nocase ? CORS_LOWER(pattern[p]) == CORS_LOWER(s[i])
+                           : pattern[p] == s[i])) {
+            p++;
+            i++;
+        } else if (star != (apr_size_t)-1) {
+            p = star + 1;
+            i = ++mark;
+        } else {
+            return 0;
+        }
+    }
+    while (p < plen && pattern[p] == '*') {
+        p++;
+    }
+    return p == plen;
+}

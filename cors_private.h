@@ -38,4 +38,11 @@ int cors_is_token(const char *s, apr_size_t len);
 unsigned int cors_hash(const char *key, apr_ssize_t *klen);
 apr_hash_t *cors_hash_make(apr_pool_t *p);
 
+/* Whether s matches pattern, where each '*' stands for any run of bytes
+ * (none included) and every other byte for itself, ASCII case-insensitively
+ * when nocase is non-zero: S3's AllowedOrigin and AllowedHeader, and
+ * CORSAllowHeaders name patterns.  At most plen * slen steps. */
+int cors_wildcard_match(const char *pattern, apr_size_t plen, const char *s,
+                        apr_size_t slen, int nocase);
+
 #endif /* CORS_PRIVATE_H */

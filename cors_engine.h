@@ -16,6 +16,7 @@
 
 #include <apr_pools.h>
 #include <apr_hash.h>
+#include <apr_time.h>
 
 /* Tri-state settings: a scope that does not set one inherits it. */
 #define CORS_UNSET (-1)
@@ -99,6 +100,81 @@ cors_origin_result_t cors_origins_match(const cors_origins_t *o,
 /* Checks that a request's Origin value is a serialized origin as browsers
  * send it (lower-case scheme and host, no default port, no path). */
 int cors_origin_is_well_formed(const char *origin, apr_size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Origin maps (CORSAllowOriginMap)                                    */
+/* ------------------------------------------------------------------ */
+
+/* Origins kept outside the configuration, which change while the server
+ * runs: "txt:/path" (one CORSAllowOrigin value a line, compiled into the
+ * same tables), "dbm[=type]:/path" (an APR DBM whose keys are origins,
+ * looked up per request) or "redis://host[:port][/prefix]" (the key
+ * prefix + origin exists).  A map is made when the configuration is read
+ * and shared by every scope that names it; each process then calls
+ * cors_map_child_init once and cors_map_refresh from one thread (never a
+ * request) every interval.  Lookups are thread-safe, never wait for a
+ * refresh, and a Redis lookup waits at most the timeout. */
+typedef struct cors_map cors_map_t;
+
+/* Parses a CORSAllowOriginMap value; relative paths are taken from root
+ * (httpd's ServerRoot).  Returns NULL or the reason.  Defaults: a check
+ * interval of 5 s, a cache time of 10 s, a timeout of 50 ms. */
+const char *cors_map_make(apr_pool_t *p, const char *spec, const char *root,
+                          cors_map_t **map);
+
+/* "txt:/abs/path", "dbm=type:/abs/path", "redis://host:port/prefix". */
+const char *cors_map_name(const cors_map_t *m);
+/* "map " and the name: the reason of a decision the map allowed. */
+const char *cors_map_rule(const cors_map_t *m);
+/* Whether the map reads a file (txt:, dbm:), which refreshes watch. */
+int cors_map_is_file(const cors_map_t *m);
+
+void cors_map_settings(cors_map_t *m, apr_interval_time_t interval,
+                       apr_interval_time_t cache_time,
+                       apr_interval_time_t timeout);
+apr_interval_time_t cors_map_interval(const cors_map_t *m);
+
+/* The first version, when the configuration is read: a txt: file is
+ * compiled (from p, until p is cleared), a dbm: file opened to check it
+ * (each process opens its own).  Returns NULL or the reason, with file,
+ * line and value; *count receives the number of txt: values. */
+const char *cors_map_load(cors_map_t *m, apr_pool_t *p, apr_pool_t *ptemp,
+                          int *count);
+
+/* In each process, before any lookup: the pools of later versions (under
+ * p), and for redis: one connection slot per request thread and the
+ * answer cache. */
+void cors_map_child_init(cors_map_t *m, apr_pool_t *p, int threads);
+
+typedef enum {
+    CORS_MAP_UNCHANGED = 0,
+    CORS_MAP_RELOADED, /* a new version is in force (*count values) */
+    CORS_MAP_REFUSED,  /* a new version is invalid: *msg, once a version */
+    CORS_MAP_MISSING   /* the file is gone: *msg, once until it is back */
+} cors_map_refresh_t;
+
+/* Checks a txt: or dbm: file and swaps in its new version; frees versions
+ * no lookup uses any more.  One thread only.  stop, when not NULL and set,
+ * interrupts a long load (the version is not taken).  *msg, from scratch,
+ * says what to log. */
+cors_map_refresh_t cors_map_refresh(cors_map_t *m, apr_pool_t *scratch,
+                                    const volatile apr_uint32_t *stop,
+                                    const char **msg, int *count);
+
+/* Versions replaced but not yet freed (a lookup was in progress). */
+int cors_map_retired(const cors_map_t *m);
+
+/* Redis lookups that failed since start, and the status of the last. */
+apr_uint32_t cors_map_errors(const cors_map_t *m, apr_status_t *last);
+
+/* Whether the map allows origin (well-formed, len bytes). */
+int cors_map_lookup(cors_map_t *m, const char *origin, apr_size_t len,
+                    apr_pool_t *scratch);
+
+/* Adds a map to the origin rules: tried after exact origins and patterns,
+ * before regular expressions.  Returns NULL. */
+const char *cors_origins_add_map(cors_origins_t *o, apr_pool_t *p,
+                                 cors_map_t *map);
 
 /* ------------------------------------------------------------------ */
 /* Methods and header names                                            */
@@ -217,7 +293,8 @@ typedef struct {
      * for the debug line and the cors-info handler. */
     const char *where[CORS_SETTINGS];
     /* The origin directives' values as written, each prefixed with 'o'
-     * (CORSAllowOrigin) or 'm' (CORSAllowOriginMatch): merged with origins,
+     * (CORSAllowOrigin), 'm' (CORSAllowOriginMatch) or 'p'
+     * (CORSAllowOriginMap): merged with origins,
      * for the cors-info handler. */
     struct apr_array_header_t *origin_values;
     int debug; /* CORSDebug */

@@ -45,6 +45,7 @@ struct cors_origins {
     apr_hash_t *exact;           /* full serialized origin */
     apr_hash_t *schemes;         /* scheme -> cors_scheme_rules_t */
     apr_array_header_t *regexes; /* cors_regex_t */
+    apr_array_header_t *maps;    /* cors_map_t *, or NULL */
     /* The bounds of a regex run (see CORS_REGEX_MATCH_LIMIT), created with
      * the first regex and read-only afterwards, shared by every thread. */
     pcre2_match_context *mc_jit;
@@ -754,6 +755,17 @@ const char *cors_origins_add_regex(cors_origins_t *o, apr_pool_t *p,
     return NULL;
 }
 
+const char *cors_origins_add_map(cors_origins_t *o, apr_pool_t *p,
+                                 cors_map_t *map)
+{
+    if (!o->maps) {
+        o->maps = apr_array_make(p, 1, sizeof(cors_map_t *));
+    }
+    APR_ARRAY_PUSH(o->maps, cors_map_t *) = map;
+    o->count++;
+    return NULL;
+}
+
 cors_origin_result_t cors_origins_match(const cors_origins_t *o,
                                         const char *origin, apr_pool_t *scratch,
                                         const char **rule)
@@ -807,6 +819,16 @@ cors_origin_result_t cors_origins_match(const cors_origins_t *o,
                                (apr_ssize_t)(parts.host_len - i - 1))) {
                     why = "subdomain pattern with any port";
                 }
+            }
+        }
+    }
+    if (!why && o->maps) {
+        int i;
+        for (i = 0; i < o->maps->nelts; i++) {
+            cors_map_t *m = APR_ARRAY_IDX(o->maps, i, cors_map_t *);
+            if (cors_map_lookup(m, origin, len, scratch)) {
+                why = cors_map_rule(m);
+                break;
             }
         }
     }

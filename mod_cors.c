@@ -117,6 +117,23 @@ static const char *cmd_allow_origin(cmd_parms *cmd, void *mconfig,
     return why ? refuse(cmd, arg, why) : NULL;
 }
 
+/* A map is read at start-up and then watched by each process: never from
+ * .htaccess (which is read on every request), hence not OR_FILEINFO. */
+static const char *cmd_allow_origin_map(cmd_parms *cmd, void *mconfig,
+                                        const char *arg)
+{
+    cors_policy_t *conf = setting(mconfig);
+    cors_origins_t *o = scope_origins(cmd, conf);
+    cors_map_t *map;
+    const char *why = cors_map_for_directive(cmd, arg, &map);
+    APR_ARRAY_PUSH(conf->origin_values, const char *) =
+        apr_pstrcat(cmd->pool, "p", arg, NULL);
+    if (!why) {
+        why = cors_origins_add_map(o, cmd->pool, map);
+    }
+    return why ? refuse(cmd, arg, why) : NULL;
+}
+
 /* An .htaccess file is read, and its values compiled, on every request:
  * httpd parses it with the request's pool as both pools. */
 static int in_htaccess(const cmd_parms *cmd)
@@ -255,6 +272,19 @@ static const command_rec cors_cmds[] = {
     AP_INIT_TAKE1("CORSAllowOriginMatch", cmd_allow_origin_match, NULL,
                   OR_FILEINFO,
                   "A regular expression the whole Origin must match"),
+    AP_INIT_ITERATE("CORSAllowOriginMap", cmd_allow_origin_map, NULL,
+                    RSRC_CONF | ACCESS_CONF,
+                    "Origin maps: txt:/path, dbm[=type]:/path or "
+                    "redis://host[:port][/prefix]"),
+    AP_INIT_TAKE1("CORSMapCheckInterval", cors_cmd_map_check_interval, NULL,
+                  RSRC_CONF,
+                  "Seconds between checks of txt: and dbm: map files "
+                  "(default 5)"),
+    AP_INIT_TAKE1("CORSMapCacheTime", cors_cmd_map_cache_time, NULL, RSRC_CONF,
+                  "Seconds each process keeps a Redis map's answer "
+                  "(default 10; 0: ask every time)"),
+    AP_INIT_TAKE1("CORSMapTimeout", cors_cmd_map_timeout, NULL, RSRC_CONF,
+                  "Milliseconds a Redis map lookup may take (default 50)"),
     AP_INIT_ITERATE("CORSAllowMethods", cmd_allow_methods, NULL, OR_FILEINFO,
                     "Methods allowed in preflights (case-sensitive), or *"),
     AP_INIT_ITERATE("CORSAllowHeaders", cmd_allow_headers, NULL, OR_FILEINFO,
@@ -329,6 +359,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_test_config(cors_test_config, NULL, NULL, APR_HOOK_MIDDLE);
     cors_counters_register_hooks(p);
     cors_info_register_hooks(); /* the cors-info handler (mod_cors_info.c) */
+    cors_map_register_hooks(p); /* origin maps (mod_cors_map.c) */
     /* First, so that no authorization module answers an allowed preflight;
      * per-conf, so httpd keeps skipping access checks for subrequests and
      * redirects whose configuration is unchanged. */
@@ -349,10 +380,10 @@ static void register_hooks(apr_pool_t *p)
 
 AP_DECLARE_MODULE(cors) = {
     STANDARD20_MODULE_STUFF,
-    create_dir_config, /* per-directory config */
-    merge_dir_config,  /* merge per-directory config */
-    NULL,              /* per-server config */
-    NULL,              /* merge per-server config */
-    cors_cmds,         /* directives */
-    register_hooks     /* hooks */
+    create_dir_config,      /* per-directory config */
+    merge_dir_config,       /* merge per-directory config */
+    cors_map_server_create, /* per-server config: the maps' settings */
+    cors_map_server_merge,  /* merge per-server config */
+    cors_cmds,              /* directives */
+    register_hooks          /* hooks */
 };

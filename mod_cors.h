@@ -21,4 +21,9 @@
  * the first field that differs (for mod_log_config's %{cors-report}n). */
 #define CORS_REPORT_NOTE "cors-report"
 
+/* When an origin map (CORSAllowOriginMap) allowed the origin, the request
+ * note CORS_MAP_NOTE names it ("txt:/etc/apache2/origins.txt",
+ * "dbm:/path", "redis://host:port/prefix"), for %{cors-map}n. */
+#define CORS_MAP_NOTE "cors-map"
+
 #endif /* MOD_CORS_H */

@@ -392,7 +392,7 @@ static void policy_out(info_out *o, const cors_policy_t *pol)
     }
     if (pol->origin_values) {
         /* CORSAllowOrigin values as written, "match <regex>" for
-         * CORSAllowOriginMatch */
+         * CORSAllowOriginMatch, "map <source>" for CORSAllowOriginMap */
         apr_array_header_t *v = apr_array_make(
             o->r->pool, pol->origin_values->nelts, sizeof(char *));
         int i;
@@ -402,6 +402,8 @@ static void policy_out(info_out *o, const cors_policy_t *pol)
             APR_ARRAY_PUSH(v, const char *) =
                 esc(o, one[0] == 'm'
                            ? apr_pstrcat(o->r->pool, "match ", one + 1, NULL)
+                       : one[0] == 'p'
+                           ? apr_pstrcat(o->r->pool, "map ", one + 1, NULL)
                            : one + 1);
         }
         origins = apr_array_pstrcat(o->r->pool, v, o->text ? ' ' : ',');

@@ -42,4 +42,19 @@ void cors_info_register_hooks(void);
  * (mod_cors_check.c): warnings with file and line. */
 void cors_check_conftree(apr_pool_t *p, server_rec *s);
 
+/* Origin maps (mod_cors_map.c): the per-server settings and their
+ * directives, the map a CORSAllowOriginMap value names (made and loaded
+ * once per configuration, shared by the scopes that name it), and the
+ * hooks that watch them in each process. */
+void *cors_map_server_create(apr_pool_t *p, server_rec *s);
+void *cors_map_server_merge(apr_pool_t *p, void *base, void *add);
+const char *cors_cmd_map_check_interval(cmd_parms *cmd, void *dummy,
+                                        const char *arg);
+const char *cors_cmd_map_cache_time(cmd_parms *cmd, void *dummy,
+                                    const char *arg);
+const char *cors_cmd_map_timeout(cmd_parms *cmd, void *dummy, const char *arg);
+const char *cors_map_for_directive(cmd_parms *cmd, const char *arg,
+                                   cors_map_t **map);
+void cors_map_register_hooks(apr_pool_t *p);
+
 #endif /* MOD_CORS_PRIVATE_H */

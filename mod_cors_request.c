@@ -101,6 +101,10 @@ static void publish(request_rec *r, const cors_state_t *st,
     const char *where;
 
     apr_table_setn(r->notes, CORS_NOTE, name);
+    if ((d->verdict == CORS_ALLOWED || d->verdict == CORS_PREFLIGHT_ALLOWED) &&
+        d->reason && !strncmp(d->reason, "map ", 4)) {
+        apr_table_setn(r->notes, CORS_MAP_NOTE, d->reason + 4);
+    }
     cors_count(d->verdict);
     if (d != st->decision) {
         apr_table_setn(r->subprocess_env, CORS_ENV, name);

@@ -10,7 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <apr_dbm.h>
+#include <apr_file_info.h>
+#include <apr_file_io.h>
 #include <apr_general.h>
+#include <apr_network_io.h>
 #include <apr_strings.h>
 
 #include "cors_private.h" /* also the engine's internals */
@@ -1275,6 +1279,317 @@ START_TEST(test_decide_preflight_credentials)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- */
+/* Origin maps (cors_map.c)                                          */
+/* ---------------------------------------------------------------- */
+
+/* Removes a map directory and the files in it (no subdirectories). */
+static apr_status_t map_dir_remove(void *data)
+{
+    const char *d = data;
+    apr_pool_t *p;
+    apr_dir_t *dir;
+    apr_finfo_t fi;
+    apr_pool_create(&p, NULL);
+    if (apr_dir_open(&dir, d, p) == APR_SUCCESS) {
+        while (apr_dir_read(&fi, APR_FINFO_NAME, dir) == APR_SUCCESS) {
+            if (strcmp(fi.name, ".") && strcmp(fi.name, "..")) {
+                apr_file_remove(apr_pstrcat(p, d, "/", fi.name, NULL), p);
+            }
+        }
+        apr_dir_close(dir);
+    }
+    apr_dir_remove(d, p);
+    apr_pool_destroy(p);
+    return APR_SUCCESS;
+}
+
+/* A temporary directory for map files, removed with the test's pool. */
+static const char *map_dir(void)
+{
+    char *d = apr_pstrdup(pool, "/tmp/cors-unit-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(d));
+    apr_pool_cleanup_register(pool, d, map_dir_remove, apr_pool_cleanup_null);
+    return d;
+}
+
+/* Writes text beside path, then renames it over path: a new version. */
+static void map_publish(const char *path, const char *text)
+{
+    const char *tmp = apr_pstrcat(pool, path, ".tmp", NULL);
+    FILE *f = fopen(tmp, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    ck_assert_int_eq(rename(tmp, path), 0);
+}
+
+static int map_has(cors_map_t *m, const char *origin)
+{
+    return cors_map_lookup(m, origin, strlen(origin), pool);
+}
+
+START_TEST(test_map_make)
+{
+    cors_map_t *m;
+    ck_assert_ptr_null(cors_map_make(pool, "txt:maps/a.txt", "/srv", &m));
+    ck_assert_str_eq(cors_map_name(m), "txt:/srv/maps/a.txt");
+    ck_assert_str_eq(cors_map_rule(m), "map txt:/srv/maps/a.txt");
+    ck_assert_int_eq(cors_map_is_file(m), 1);
+    ck_assert_ptr_null(cors_map_make(pool, "txt:/etc/a.txt", "/srv", &m));
+    ck_assert_str_eq(cors_map_name(m), "txt:/etc/a.txt");
+    ck_assert_ptr_null(cors_map_make(pool, "dbm=sdbm:d/o", "/srv", &m));
+    ck_assert_str_eq(cors_map_name(m), "dbm=sdbm:/srv/d/o");
+    ck_assert_ptr_null(cors_map_make(pool, "dbm:/d/o", "/srv", &m));
+    ck_assert_str_eq(cors_map_name(m), "dbm:/d/o");
+    ck_assert_ptr_null(cors_map_make(pool, "redis://127.0.0.1", "/", &m));
+    ck_assert_str_eq(cors_map_name(m), "redis://127.0.0.1:6379/cors:origin:");
+    ck_assert_int_eq(cors_map_is_file(m), 0);
+    ck_assert_ptr_null(
+        cors_map_make(pool, "redis://127.0.0.1:7000/t:", "/", &m));
+    ck_assert_str_eq(cors_map_name(m), "redis://127.0.0.1:7000/t:");
+    ck_assert_ptr_null(cors_map_make(pool, "redis://[::1]:7000/", "/", &m));
+    ck_assert_str_eq(cors_map_name(m), "redis://::1:7000/");
+
+    ck_assert_ptr_nonnull(cors_map_make(pool, "txt:", "/", &m));
+    ck_assert_ptr_null(m);
+    ck_assert_ptr_nonnull(cors_map_make(pool, "/etc/a.txt", "/", &m));
+    ck_assert_ptr_nonnull(cors_map_make(pool, "csv:/etc/a", "/", &m));
+    ck_assert_ptr_nonnull(cors_map_make(pool, "txtx:/etc/a", "/", &m));
+    ck_assert_ptr_nonnull(strstr(cors_map_make(pool, "dbm=nosuch:/a", "/", &m),
+                                 "unknown DBM type 'nosuch'"));
+    ck_assert_ptr_nonnull(cors_map_make(pool, "dbm=:/a", "/", &m));
+    ck_assert_ptr_nonnull(cors_map_make(pool, "redis://", "/", &m));
+    ck_assert_ptr_nonnull(cors_map_make(pool, "redis://:80", "/", &m));
+    ck_assert_ptr_nonnull(cors_map_make(pool, "redis://h:99999", "/", &m));
+}
+END_TEST
+
+START_TEST(test_map_txt_load)
+{
+    const char *dir = map_dir();
+    const char *path = apr_pstrcat(pool, dir, "/o.txt", NULL);
+    cors_map_t *m;
+    cors_origins_t *o = cors_origins_make(pool);
+    const char *rule = NULL;
+    int count = -1;
+
+    map_publish(path, "# tenants\n"
+                      "https://a.example\r\n"
+                      "   \n"
+                      "\tHTTPS://Upper.Example  \n"
+                      "https://*.wild.example\n"
+                      "http://any.example:*\n"
+                      "# last line without a newline\n"
+                      "https://last.example");
+    ck_assert_ptr_null(cors_map_make(pool, "txt:o.txt", dir, &m));
+    ck_assert_ptr_null(cors_map_load(m, pool, pool, &count));
+    ck_assert_int_eq(count, 5);
+    ck_assert(map_has(m, "https://a.example"));
+    ck_assert(map_has(m, "https://upper.example"));
+    ck_assert(map_has(m, "https://x.y.wild.example"));
+    ck_assert(!map_has(m, "https://wild.example"));
+    ck_assert(map_has(m, "http://any.example:81"));
+    ck_assert(map_has(m, "https://last.example"));
+    ck_assert(!map_has(m, "https://b.example"));
+
+    /* In the origin rules: after exact origins, before regexes. */
+    ck_assert_ptr_null(cors_origins_add(o, pool, "https://a.example"));
+    ck_assert_ptr_null(cors_origins_add_map(o, pool, m));
+    ck_assert_ptr_null(cors_origins_add_regex(o, pool, "^https://.*$", 1));
+    ck_assert_int_eq(cors_origins_match(o, "https://a.example", pool, &rule),
+                     CORS_ORIGIN_ALLOWED);
+    ck_assert_str_eq(rule, "exact origin");
+    ck_assert_int_eq(
+        cors_origins_match(o, "https://q.wild.example", pool, &rule),
+        CORS_ORIGIN_ALLOWED);
+    ck_assert_str_eq(rule, apr_pstrcat(pool, "map txt:", path, NULL));
+    ck_assert_int_eq(cors_origins_match(o, "https://b.example", pool, &rule),
+                     CORS_ORIGIN_ALLOWED);
+    ck_assert_str_eq(rule, "regular expression");
+    ck_assert_int_eq(cors_origins_match(o, "https://b.example/", pool, &rule),
+                     CORS_ORIGIN_MALFORMED);
+}
+END_TEST
+
+static const char *map_load_error(const char *text)
+{
+    const char *dir = map_dir();
+    cors_map_t *m;
+    int count;
+    map_publish(apr_pstrcat(pool, dir, "/o.txt", NULL), text);
+    ck_assert_ptr_null(cors_map_make(pool, "txt:o.txt", dir, &m));
+    return cors_map_load(m, pool, pool, &count);
+}
+
+START_TEST(test_map_txt_invalid)
+{
+    const char *why;
+    char *longline;
+    cors_map_t *m;
+    int count;
+
+    why = map_load_error("https://a.example\n\nhttps://b.example/\n");
+    ck_assert_ptr_nonnull(strstr(why, "/o.txt:3: 'https://b.example/': an "
+                                      "origin has no path"));
+    why = map_load_error("*\n");
+    ck_assert_ptr_nonnull(strstr(why, ":1: '*': '*' cannot be in a map"));
+    why = map_load_error("null\n");
+    ck_assert_ptr_nonnull(strstr(why, ":1: 'null': the 'null' origin"));
+    why = map_load_error("https://a.example https://b.example\n");
+    ck_assert_ptr_nonnull(strstr(why, ":1: 'https://a.example https://b"));
+    why = map_load_error("https://ok.example\nhttps://*.github.io\n");
+    ck_assert_ptr_nonnull(strstr(why, ":2: 'https://*.github.io': allows "
+                                      "every site under the public suffix "
+                                      "'github.io'"));
+    longline = apr_palloc(pool, 5000);
+    memset(longline, '#', 4999);
+    longline[4999] = '\0';
+    why = map_load_error(longline);
+    ck_assert_ptr_nonnull(strstr(why, ":1: line longer than 4096 bytes"));
+    why = map_load_error("");
+    ck_assert_ptr_null(why); /* empty: allows nothing, not an error */
+
+    ck_assert_ptr_null(cors_map_make(pool, "txt:/nonexistent/o.txt", "/", &m));
+    why = cors_map_load(m, pool, pool, &count);
+    ck_assert_ptr_nonnull(strstr(why, "/nonexistent/o.txt: cannot open"));
+}
+END_TEST
+
+START_TEST(test_map_txt_versions)
+{
+    const char *dir = map_dir();
+    const char *path = apr_pstrcat(pool, dir, "/o.txt", NULL);
+    const char *msg;
+    cors_map_t *m;
+    int count, i;
+    apr_pool_t *child;
+
+    map_publish(path, "https://a.example\n");
+    ck_assert_ptr_null(cors_map_make(pool, "txt:o.txt", dir, &m));
+    ck_assert_ptr_null(cors_map_load(m, pool, pool, &count));
+    apr_pool_create(&child, pool);
+    cors_map_child_init(m, child, 4);
+    ck_assert_int_eq(cors_map_refresh(m, pool, NULL, &msg, &count),
+                     CORS_MAP_UNCHANGED);
+
+    map_publish(path, "https://b.example\nhttps://c.example\n");
+    ck_assert_int_eq(cors_map_refresh(m, pool, NULL, &msg, &count),
+                     CORS_MAP_RELOADED);
+    ck_assert_int_eq(count, 2);
+    ck_assert(!map_has(m, "https://a.example"));
+    ck_assert(map_has(m, "https://b.example"));
+    ck_assert_int_eq(cors_map_retired(m), 0);
+
+    /* Refused as a whole, once per version; the last good one stays. */
+    map_publish(path, "https://d.example\nhttps://e.example:0\n");
+    ck_assert_int_eq(cors_map_refresh(m, pool, NULL, &msg, &count),
+                     CORS_MAP_REFUSED);
+    ck_assert_ptr_nonnull(strstr(msg, "o.txt:2: 'https://e.example:0'"));
+    ck_assert_int_eq(cors_map_refresh(m, pool, NULL, &msg, &count),
+                     CORS_MAP_UNCHANGED);
+    ck_assert(map_has(m, "https://b.example"));
+    ck_assert(!map_has(m, "https://d.example"));
+
+    /* Missing: logged once, the last good version stays. */
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(cors_map_refresh(m, pool, NULL, &msg, &count),
+                     CORS_MAP_MISSING);
+    ck_assert_ptr_nonnull(strstr(msg, "missing or unreadable"));
+    ck_assert_int_eq(cors_map_refresh(m, pool, NULL, &msg, &count),
+                     CORS_MAP_UNCHANGED);
+    ck_assert(map_has(m, "https://c.example"));
+
+    /* Many versions: each old one freed at once (no lookup in progress). */
+    for (i = 0; i < 200; i++) {
+        map_publish(path,
+                    i % 2 ? "https://odd.example\n" : "https://even.example\n");
+        ck_assert_int_eq(cors_map_refresh(m, pool, NULL, &msg, &count),
+                         CORS_MAP_RELOADED);
+        ck_assert_int_eq(cors_map_retired(m), 0);
+        ck_assert(
+            map_has(m, i % 2 ? "https://odd.example" : "https://even.example"));
+        ck_assert(!map_has(m, i % 2 ? "https://even.example"
+                                    : "https://odd.example"));
+    }
+}
+END_TEST
+
+START_TEST(test_map_dbm)
+{
+    const char *dir = map_dir();
+    const char *path = apr_pstrcat(pool, dir, "/o", NULL);
+    const char *msg;
+    cors_map_t *m;
+    apr_dbm_t *db;
+    apr_datum_t k, v;
+    int count;
+    apr_pool_t *child;
+
+    ck_assert_ptr_null(cors_map_make(pool, "dbm=sdbm:o", dir, &m));
+    ck_assert_ptr_nonnull(
+        strstr(cors_map_load(m, pool, pool, &count), "no such DBM file"));
+    ck_assert_int_eq(apr_dbm_open_ex(&db, "sdbm", path, APR_DBM_RWCREATE,
+                                     APR_OS_DEFAULT, pool),
+                     APR_SUCCESS);
+    k.dptr = "https://a.example";
+    k.dsize = strlen(k.dptr);
+    v.dptr = "1";
+    v.dsize = 1;
+    ck_assert_int_eq(apr_dbm_store(db, k, v), APR_SUCCESS);
+    apr_dbm_close(db);
+    ck_assert_ptr_null(cors_map_load(m, pool, pool, &count));
+    /* Each process opens its own handle. */
+    ck_assert(!map_has(m, "https://a.example"));
+    apr_pool_create(&child, pool);
+    cors_map_child_init(m, child, 1);
+    ck_assert_int_eq(cors_map_refresh(m, pool, NULL, &msg, &count),
+                     CORS_MAP_RELOADED);
+    ck_assert(map_has(m, "https://a.example"));
+    ck_assert(!map_has(m, "https://b.example"));
+    ck_assert(!map_has(m, "https://a.exampl"));
+}
+END_TEST
+
+START_TEST(test_map_redis_unreachable)
+{
+    cors_map_t *m;
+    apr_pool_t *child;
+    apr_status_t last;
+    apr_time_t t;
+    apr_socket_t *s;
+    apr_sockaddr_t *sa;
+    apr_port_t port;
+
+    /* A port nothing listens on: bound, then closed. */
+    ck_assert_int_eq(
+        apr_sockaddr_info_get(&sa, "127.0.0.1", APR_INET, 0, 0, pool),
+        APR_SUCCESS);
+    ck_assert_int_eq(
+        apr_socket_create(&s, APR_INET, SOCK_STREAM, APR_PROTO_TCP, pool),
+        APR_SUCCESS);
+    ck_assert_int_eq(apr_socket_bind(s, sa), APR_SUCCESS);
+    apr_socket_addr_get(&sa, APR_LOCAL, s);
+    port = sa->port;
+    apr_socket_close(s);
+
+    ck_assert_ptr_null(cors_map_make(
+        pool, apr_psprintf(pool, "redis://127.0.0.1:%d", port), "/", &m));
+    /* No child_init: nothing is asked, nothing granted. */
+    ck_assert(!map_has(m, "https://a.example"));
+    apr_pool_create(&child, pool);
+    cors_map_child_init(m, child, 2);
+    t = apr_time_now();
+    ck_assert(!map_has(m, "https://a.example"));
+    ck_assert_int_eq(cors_map_errors(m, &last), 1);
+    ck_assert(last != APR_SUCCESS);
+    /* Down: refused at once, without asking again. */
+    ck_assert(!map_has(m, "https://b.example"));
+    ck_assert_int_eq(cors_map_errors(m, &last), 1);
+    ck_assert(apr_time_now() - t < apr_time_from_msec(500));
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -1310,6 +1625,12 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_method_near_miss);
     tcase_add_test(tc, test_engine_report_only);
     tcase_add_test(tc, test_decide_preflight_debug);
+    tcase_add_test(tc, test_map_make);
+    tcase_add_test(tc, test_map_txt_load);
+    tcase_add_test(tc, test_map_txt_invalid);
+    tcase_add_test(tc, test_map_txt_versions);
+    tcase_add_test(tc, test_map_dbm);
+    tcase_add_test(tc, test_map_redis_unreachable);
     suite_add_tcase(s, tc);
     return s;
 }

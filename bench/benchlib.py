@@ -31,7 +31,11 @@ FLOOR_SRC = os.environ.get("FLOOR_SRC", os.path.join(
 # module .so per configuration kind; the floor's is set by build_floor()
 SO = {"cors": os.environ.get("MOD_CORS_SO", os.path.join(REPO, ".libs", "mod_cors.so")),
       "floor": None}
-MODULE_NAME = {"cors": "cors_module", "floor": "corsfloor_module"}
+# mod_cors with the origins in a map (CORSAllowOriginMap txt: or dbm:)
+SO["maptxt"] = SO["mapdbm"] = SO["cors"]
+CORS_KINDS = ("cors", "maptxt", "mapdbm")
+MODULE_NAME = {"cors": "cors_module", "floor": "corsfloor_module",
+               "maptxt": "cors_module", "mapdbm": "cors_module"}
 
 
 def log(msg):
@@ -66,7 +70,37 @@ ALLOWED_HEADERS = ["Content-Type", "X-Requested-With", "Authorization"] + [
     "X-Custom-%d" % i for i in range(10)]
 ACRH_NAMES = ",".join([h.lower() for h in ALLOWED_HEADERS if h != "Authorization"] * 400)
 HOST, STATIC_FILE = "bench.test", "f.txt"
-TITLES = {"nocors": "no CORS", "floor": "floor", "cors": "mod_cors", "recipe": "recipe"}
+TITLES = {"nocors": "no CORS", "floor": "floor", "cors": "mod_cors", "recipe": "recipe",
+          "maptxt": "mod_cors txt: map", "mapdbm": "mod_cors dbm: map"}
+
+
+def map_file(root, kind, n):
+    """The origins of a maptxt-N or mapdbm-N configuration, made once per
+    work directory (ServerRoot-relative path).  A DBM is built with
+    httxt2dbm (its default type) from the same lines."""
+    rel = "maps/origins-%d.%s" % (n, "txt" if kind == "maptxt" else "db")
+    path = os.path.join(root, rel)
+    if os.path.exists(path):
+        return rel
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    os.chmod(os.path.dirname(path), 0o755)
+    txt = os.path.join(root, "maps/origins-%d.txt" % n)
+    if not os.path.exists(txt):
+        with open(txt + ".tmp", "w") as f:
+            f.writelines("%s\n" % origin(i) for i in range(n))
+        os.chmod(txt + ".tmp", 0o644)
+        os.rename(txt + ".tmp", txt)
+    if kind == "mapdbm":
+        src = txt + ".kv"
+        with open(txt) as f, open(src, "w") as out:
+            out.writelines(line.rstrip("\n") + " 1\n" for line in f)
+        subprocess.run([shutil.which("httxt2dbm") or "/usr/sbin/httxt2dbm",
+                        "-i", src, "-o", path + ".tmp"], check=True,
+                       stdout=subprocess.DEVNULL)
+        os.remove(src)
+        os.chmod(path + ".tmp", 0o644)
+        os.rename(path + ".tmp", path)
+    return rel
 
 
 class Config:
@@ -79,13 +113,15 @@ class Config:
 
     def __init__(self, name):
         base, self.status = re.subn(r"-status$", "", name)
-        m = re.fullmatch(r"(nocors)|(floor|cors|recipe)-([1-9]\d*)(k?)", base)
+        m = re.fullmatch(r"(nocors)|(floor|cors|recipe|maptxt|mapdbm)-([1-9]\d*)([km]?)", base)
         if not m:
             raise ValueError("unknown configuration %r (nocors, floor-N, cors-N, recipe-N, "
-                             "a -status suffix; N: 1, 1k, 100k, ...)" % name)
+                             "maptxt-N, mapdbm-N, a -status suffix; N: 1, 1k, 100k, 1m, ...)"
+                             % name)
         self.base = base
         self.name, self.kind = name, m.group(1) or m.group(2)
-        self.n = int(m.group(3) or 0) * (1000 if m.group(4) else 1)
+        self.n = int(m.group(3) or 0) * {"k": 1000, "m": 1000000}.get(m.group(4), 1)
+        self.root = None  # set by write_config: where a map's file is
         # in the middle of the list: the recipe's regex tries alternatives in order
         self.allowed_origin = origin(self.n // 2 if self.n else 500)
         self.title = TITLES[self.kind] + (", " + name.split("-")[1] if self.n else "") + (
@@ -116,8 +152,11 @@ class Config:
             mods.append("LoadModule %s %s" % (MODULE_NAME[self.kind], self.so))
         if self.kind == "floor":
             return mods, self.origin_lines("FloorOrigin"), ["# no CORS"]
-        if self.kind == "cors":
-            return mods, [], self.origin_lines("CORSAllowOrigin") + [
+        if self.kind in ("cors", "maptxt", "mapdbm"):
+            origins = self.origin_lines("CORSAllowOrigin") if self.kind == "cors" else [
+                "CORSAllowOriginMap %s:%s" % ("txt" if self.kind == "maptxt" else "dbm",
+                                              map_file(self.root, self.kind, self.n))]
+            return mods, [], origins + [
                 "CORSAllowOrigin " + WILDCARD_RULE,
                 'CORSAllowOriginMatch "%s"' % REGEX_RULE,
                 "CORSAllowMethods GET HEAD POST PUT DELETE PATCH",
@@ -189,6 +228,7 @@ def write_config(cfg, root, port, mpm="prefork", tag=None):
     """root/<tag>.conf; prefork: for apache2 -X under callgrind (one
     connection, then httpd exits by itself); event: a normal server."""
     tag = tag or cfg.name
+    cfg.root = root
     mods, server, scope = cfg.text()
     mods.insert(0, "LoadModule mpm_%s_module %s/mod_mpm_%s.so" % (mpm, MODDIR, mpm))
     mpmconf = "MaxConnectionsPerChild 1" if mpm == "prefork" else (
@@ -262,7 +302,7 @@ class Kind:
         o, scoped = self.origin(cfg), self.path.startswith("/c/")
         if cfg.kind == "floor" or (cfg.kind == "recipe" and scoped):
             want = 200, o if self.origin_sel == "allowed" else None
-        elif cfg.kind != "cors" or not scoped:
+        elif cfg.kind not in CORS_KINDS or not scoped:
             want = 200, None
         elif self.method == "OPTIONS":
             ok = self.origin_sel != "evil" and not self.refused

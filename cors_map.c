@@ -194,10 +194,9 @@ static const char *txt_line(const cors_map_t *m, version_t *v, char *s,
                             apr_size_t len, int lineno, apr_pool_t *p)
 {
     const char *why;
-    while (len && CORS_IS(s[len - 1], CORS_C_OWS | CORS_C_LISTSEP)) {
-        len--;
-    }
-    if (len && s[len - 1] == '\r') {
+    /* Spaces, tabs and a CR (CRLF line ends) around the value; a comma is
+     * the value's, and CORSAllowOrigin's message explains it. */
+    while (len && (CORS_IS(s[len - 1], CORS_C_OWS) || s[len - 1] == '\r')) {
         len--;
     }
     s[len] = '\0';
@@ -923,6 +922,9 @@ int cors_map_lookup(cors_map_t *m, const char *origin, apr_size_t len,
     version_t *v;
     int allowed = 0;
 
+    if (len > CORS_ORIGIN_MAX) {
+        return 0;
+    }
     if (m->type == MAP_REDIS) {
         return redis_lookup(m, origin, len, scratch);
     }

@@ -1434,6 +1434,9 @@ START_TEST(test_map_txt_invalid)
                                       "origin has no path"));
     why = map_load_error("*\n");
     ck_assert_ptr_nonnull(strstr(why, ":1: '*': '*' cannot be in a map"));
+    why = map_load_error("https://a.example,\n");
+    ck_assert_ptr_nonnull(strstr(why, ":1: 'https://a.example,': origins are "
+                                      "separated by spaces, not commas"));
     why = map_load_error("null\n");
     ck_assert_ptr_nonnull(strstr(why, ":1: 'null': the 'null' origin"));
     why = map_load_error("https://a.example https://b.example\n");

@@ -74,10 +74,18 @@ TITLES = {"nocors": "no CORS", "floor": "floor", "cors": "mod_cors", "recipe": "
           "maptxt": "mod_cors txt: map", "mapdbm": "mod_cors dbm: map"}
 
 
+MAP_LOCK = threading.Lock()  # callgrind runs write their configurations in threads
+
+
 def map_file(root, kind, n):
     """The origins of a maptxt-N or mapdbm-N configuration, made once per
     work directory (ServerRoot-relative path).  A DBM is built with
     httxt2dbm (its default type) from the same lines."""
+    with MAP_LOCK:
+        return _map_file(root, kind, n)
+
+
+def _map_file(root, kind, n):
     rel = "maps/origins-%d.%s" % (n, "txt" if kind == "maptxt" else "db")
     path = os.path.join(root, rel)
     if os.path.exists(path):

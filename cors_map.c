@@ -274,9 +274,12 @@ static const char *txt_build(const cors_map_t *m, version_t *v, apr_pool_t *vp,
         }
         total = carry + n;
         while ((nl = memchr(buf + start, '\n', total - start)) != NULL) {
+            apr_size_t len = (apr_size_t)(nl - (buf + start));
             const char *why =
-                txt_line(m, v, buf + start, (apr_size_t)(nl - (buf + start)),
-                         ++lineno, scratch);
+                len > CORS_MAP_LINE_MAX
+                    ? apr_psprintf(scratch, "%s:%d: line longer than %d bytes",
+                                   m->path, lineno + 1, CORS_MAP_LINE_MAX)
+                    : txt_line(m, v, buf + start, len, ++lineno, scratch);
             if (why) {
                 apr_file_close(f);
                 return why;
@@ -289,6 +292,11 @@ static const char *txt_build(const cors_map_t *m, version_t *v, apr_pool_t *vp,
             }
         }
         carry = total - start;
+        if (eof && carry > CORS_MAP_LINE_MAX) {
+            apr_file_close(f);
+            return apr_psprintf(scratch, "%s:%d: line longer than %d bytes",
+                                m->path, lineno + 1, CORS_MAP_LINE_MAX);
+        }
         if (eof && carry) {
             const char *why =
                 txt_line(m, v, buf + start, carry, ++lineno, scratch);

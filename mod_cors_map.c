@@ -30,6 +30,9 @@
 #include "apr_thread_mutex.h"
 #include "apr_thread_proc.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include "mod_cors_private.h"
 
 APLOG_USE_MODULE(cors);
@@ -334,6 +337,7 @@ static void map_child_init(apr_pool_t *pchild, server_rec *s)
     maintenance_t *mt;
     apr_allocator_t *a = NULL;
     apr_status_t rv;
+    sigset_t all, old;
     int threads = 1, i;
 
     if (!maps || !maps->nelts) {
@@ -368,11 +372,18 @@ static void map_child_init(apr_pool_t *pchild, server_rec *s)
         apr_pool_destroy(scratch);
         mt->w[i].next = apr_time_now() + cors_map_interval(mt->w[i].map);
     }
+    /* The thread starts with every signal blocked (it inherits the mask):
+     * prefork's children handle SIGTERM and SIGHUP by destroying their
+     * pool in the handler, which must run in the main thread, never in
+     * this one in the middle of a reload. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     if ((rv = apr_thread_mutex_create(&mt->mutex, APR_THREAD_MUTEX_DEFAULT,
                                       pchild)) != APR_SUCCESS ||
         (rv = apr_thread_cond_create(&mt->cond, pchild)) != APR_SUCCESS ||
         (rv = apr_thread_create(&mt->thread, NULL, maintain, mt, pchild)) !=
             APR_SUCCESS) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         ap_log_error(
             APLOG_MARK, APLOG_CRIT, rv, s,
             APLOGNO(99404) "CORSAllowOriginMap: cannot start the "
@@ -380,6 +391,7 @@ static void map_child_init(apr_pool_t *pchild, server_rec *s)
                            "current version");
         return;
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     apr_pool_pre_cleanup_register(pchild, mt, maintenance_stop);
 }
 

@@ -19,6 +19,7 @@ import time
 
 import pytest
 
+import conftest
 from conftest import configtest, free_port
 
 MPMS = ["event", "prefork"]
@@ -452,3 +453,37 @@ def test_redis_slow_bounded_wait(httpd, redis):
     finally:
         redis.resume()
     assert until(lambda: settled(srv, "https://a.example", True), timeout=6)
+
+
+# ---- processes that come and go -----------------------------------------
+
+multi = pytest.mark.skipif(conftest.ONE_PROCESS,
+                           reason="needs several processes (not under -X)")
+
+
+@multi
+def test_recycled_prefork_children(httpd):
+    # Each child serves 3 connections, then exits: its reload thread is
+    # stopped and joined with it; new children start with the map in force.
+    srv = httpd(txt_conf(extra="MaxConnectionsPerChild 3"),
+                files=map_files("https://a.example\n"), mpm="prefork")
+    path = os.path.join(srv.docroot, "maps", "origins.txt")
+    for _ in range(15):
+        assert grant(srv, "https://a.example")
+    publish(path, "https://b.example\n")
+    assert until(lambda: settled(srv, "https://b.example", True))
+    for _ in range(15):
+        assert grant(srv, "https://b.example")
+        assert not grant(srv, "https://a.example")
+
+
+@multi
+@pytest.mark.parametrize("mpm", MPMS)
+def test_graceful_restart(httpd, mpm):
+    srv = httpd(txt_conf(), files=map_files("https://a.example\n"), mpm=mpm)
+    path = os.path.join(srv.docroot, "maps", "origins.txt")
+    assert grant(srv, "https://a.example")
+    publish(path, "https://b.example\n")
+    os.kill(srv.proc.pid, signal.SIGUSR1)
+    assert until(lambda: settled(srv, "https://b.example", True), timeout=10)
+    assert settled(srv, "https://a.example", False)

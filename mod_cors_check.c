@@ -104,6 +104,13 @@ static int header_sets_access_control(apr_pool_t *p, const char *args)
     return !ap_cstr_casecmpn(w, "Access-Control-", 15);
 }
 
+/* Whether a directive sets origins (the one setting of cors_policy_t). */
+static int is_origin(const ap_directive_t *d)
+{
+    return is(d, "CORSAllowOrigin") || is(d, "CORSAllowOriginMatch") ||
+           is(d, "CORSAllowOriginMap");
+}
+
 /* The lines of one section, checked one by one. */
 static void read_scope(walk_t *w, const ap_directive_t *first, scope_t *sc)
 {
@@ -112,7 +119,7 @@ static void read_scope(walk_t *w, const ap_directive_t *first, scope_t *sc)
         if (d->first_child || d->directive[0] == '<') {
             continue; /* a nested section: read on its own */
         }
-        if (is(d, "CORSAllowOrigin") || is(d, "CORSAllowOriginMatch")) {
+        if (is_origin(d)) {
             sc->origin = d;
             sc->origin_star =
                 is(d, "CORSAllowOrigin") && has_word(w->p, d->args, "*") ? d
@@ -126,7 +133,9 @@ static void read_scope(walk_t *w, const ap_directive_t *first, scope_t *sc)
         } else if (is(d, "CORSEngine")) {
             sc->engine = d;
             sc->engine_value = flag_value(w->p, d->args);
-        } else if (!ap_cstr_casecmpn(d->directive, "CORS", 4)) {
+        } else if (!ap_cstr_casecmpn(d->directive, "CORS", 4) &&
+                   ap_cstr_casecmpn(d->directive, "CORSMap", 7)) {
+            /* (CORSMap* are the maps' per-server settings, no policy.) */
             if (!sc->other) {
                 sc->other = d;
             }
@@ -197,8 +206,7 @@ static int sets_origin(const ap_directive_t *first)
 {
     const ap_directive_t *d;
     for (d = first; d; d = d->next) {
-        if (!d->first_child &&
-            (is(d, "CORSAllowOrigin") || is(d, "CORSAllowOriginMatch"))) {
+        if (!d->first_child && is_origin(d)) {
             return 1;
         }
     }

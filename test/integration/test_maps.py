@@ -193,6 +193,21 @@ def test_decision_log_and_note_name_the_map(httpd):
     assert "preflight-allowed txt:%s" % path in lines
 
 
+def test_no_start_up_warning(httpd):
+    # A section whose origins are a map alone has origins; the CORSMap*
+    # settings are no policy of a section.
+    srv = httpd("""
+CORSMapCheckInterval 1
+CORSMapCacheTime 1
+<Directory "{docroot}">
+    CORSAllowOriginMap txt:htdocs/maps/origins.txt
+    CORSAllowMethods GET PUT
+</Directory>
+""", files=map_files("https://a.example\n"))
+    assert grant(srv, "https://a.example")
+    assert "AH99302" not in srv.error_log()
+
+
 def test_info_lists_the_map(httpd):
     srv = httpd(txt_conf() + """
 <Location "/cors-info">
@@ -429,10 +444,29 @@ def test_redis_down_fails_closed_and_recovers(httpd, redis):
         assert not grant(srv, "https://a.example")
         assert time.monotonic() - t < 1.0
     assert grant(srv, "https://static.example")
-    assert until(lambda: "AH99405" in srv.error_log(), timeout=4)
+    assert until(lambda: "AH99405" in srv.error_log(), timeout=6)
+    # At most once per CORSMapCheckInterval (5 s) and process.
+    assert len(re.findall("AH99405", srv.error_log())) <= 4
     redis.start()
     redis.cmd("SET", "cors:origin:https://a.example", "1")
     assert until(lambda: settled(srv, "https://a.example", True), timeout=6)
+
+
+@needs_redis
+def test_redis_answers_cached(httpd, redis):
+    # Answers, positive and negative, serve for CORSMapCacheTime: through
+    # an outage for the positive ones.
+    redis.cmd("SET", "cors:origin:https://a.example", "1")
+    srv = httpd(redis_conf(redis.port).replace("CORSMapCacheTime 1",
+                                               "CORSMapCacheTime 60"),
+                files=FILES)
+    assert settled(srv, "https://a.example", True)
+    assert settled(srv, "https://c.example", False)
+    redis.cmd("SET", "cors:origin:https://c.example", "1")
+    assert settled(srv, "https://c.example", False)  # cached "no"
+    redis.stop()
+    assert settled(srv, "https://a.example", True)  # cached "yes"
+    assert not grant(srv, "https://d.example")
 
 
 @needs_redis

@@ -5,13 +5,20 @@ SECONDS (default 60) at 127.0.0.1 while a 100,000-line txt: map is
 republished every second by atomic rename (CORSMapCheckInterval 1).
 
 Version k of the map holds the same 100,000 tenant origins and
-https://even.example (k even) or https://odd.example (k odd).  wrk
-(maps.lua) checks every response on its own: the tenant origin is always
-granted, https://never.example never, even/odd either (a process takes a
-new version within the interval, so around a change both the version
-before and the version after are in force somewhere).  Passes when:
+https://even.example (k even) or https://odd.example (k odd), and
+https://rare.example when k is a multiple of 10.  wrk (maps.lua) checks
+every response on its own: the tenant origin is always granted,
+https://never.example never, even/odd either (a process takes a new
+version within the interval, so around a change both the version before
+and the version after are in force somewhere).  A sampling client asks
+for https://rare.example every 20 ms and checks each answer against the
+versions that can be in force at that moment (version k from its
+publication until LAG after version k+1's): a grant long after the last
+version that held it, or a refusal while only such versions can be in
+force, is wrong.  Passes when:
   - wrk saw no socket error and every response was a 200 (0 errors);
-  - no response granted wrongly or refused a tenant (0 wrong grants);
+  - no response granted wrongly or refused a tenant (0 wrong grants), and
+    every sampled answer fits the versions in force;
   - every process took new versions (the error log's AH99401 lines) and
     refused none;
   - the resident memory of the httpd children, summed from /proc, grew by
@@ -61,12 +68,24 @@ def tenants():
     return "".join("https://t%d.tenants.example\n" % i for i in range(LINES))
 
 
+RARE = "https://rare.example"
+# A process takes a new version within the check interval (1 s) plus its
+# load (0.1-0.3 s for 100,000 lines), later under load on two cores.
+LAG = 3.0
+
+
+def rare_in(k):
+    return k % 10 == 0
+
+
 def publish(path, base, k):
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         f.write("# version %d\n" % k)
         f.write(base)
         f.write("https://even.example\n" if k % 2 == 0 else "https://odd.example\n")
+        if rare_in(k):
+            f.write(RARE + "\n")
     os.chmod(tmp, 0o644)
     os.rename(tmp, path)
 
@@ -146,12 +165,29 @@ def main():
     stop = threading.Event()
     published = [0]
 
+    times = [time.monotonic()]  # when version k was published
+
     def publisher():
         k = 0
         while not stop.wait(1.0):
             k += 1
             publish(path, base, k)
+            times.append(time.monotonic())
             published[0] = k
+
+    samples_rare = []  # (sent, answered, granted) of RARE
+
+    def sampler():
+        while not stop.wait(0.02):
+            t0 = time.monotonic()
+            try:
+                req = urllib.request.Request(
+                    "http://127.0.0.1:%d/m/always.txt" % port, headers={"Origin": RARE})
+                with urllib.request.urlopen(req, timeout=10) as resp:
+                    g = resp.headers.get("Access-Control-Allow-Origin") == RARE
+                samples_rare.append((t0, time.monotonic(), g))
+            except OSError as e:
+                samples_rare.append((t0, time.monotonic(), repr(e)))
 
     r = apachectl(conf, "-k", "start")
     if r.returncode != 0:
@@ -177,6 +213,8 @@ def main():
             return 1
         pub = threading.Thread(target=publisher)
         pub.start()
+        smp = threading.Thread(target=sampler)
+        smp.start()
         wrk_out = os.path.join(root, "wrk.out")
         wrk = subprocess.Popen(
             ["wrk", "-t%d" % THREADS, "-c%d" % CONNECTIONS, "-d%ds" % secs,
@@ -205,6 +243,7 @@ def main():
         rss_after = sum(tail) // len(tail) if tail else 0
         stop.set()
         pub.join()
+        smp.join()
         wrk.wait(timeout=60)
         with open(wrk_out) as f:
             wrk_text = f.read()
@@ -247,6 +286,27 @@ def main():
             failures.append("%d errors" % errors)
         if v[0] < v[4]:
             failures.append("%d responses unchecked" % (v[4] - v[0]))
+    # Every answer about RARE against the versions in force when it was
+    # asked: version k is in force somewhere from its publication until
+    # LAG after the next one's.
+    def in_force(t0, t1, want):
+        for k, pk in enumerate(times):
+            end = (times[k + 1] if k + 1 < len(times) else float("inf")) + LAG
+            if rare_in(k) == want and pk <= t1 and t0 <= end:
+                return True
+        return False
+
+    stale = [x for x in samples_rare if not isinstance(x[2], bool) or
+             not in_force(x[0], x[1], x[2])]
+    grants = sum(1 for x in samples_rare if x[2] is True)
+    say("sampler: %d answers about %s checked against the version in force "
+        "(%d granted), %d wrong or failed" % (len(samples_rare), RARE, grants, len(stale)))
+    for x in stale[:5]:
+        say("  at %.2f-%.2f s: %s" % (x[0] - times[0], x[1] - times[0], x[2]))
+    if stale:
+        failures.append("%d sampled answers wrong for the version in force" % len(stale))
+    if not grants or grants == len(samples_rare):
+        failures.append("the sampler never saw %s both granted and refused" % RARE)
     rps = re.search(r"Requests/sec:\s*([\d.]+)", wrk_text)
     if rps:
         say("wrk: %s requests/s" % rps.group(1))

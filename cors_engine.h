@@ -61,11 +61,18 @@ const char *cors_origins_add(cors_origins_t *o, apr_pool_t *p,
 const char *cors_origins_add_regex(cors_origins_t *o, apr_pool_t *p,
                                    const char *regex, int jit);
 
+/* Adds one origin with a single '*' standing for any run of bytes, as S3's
+ * AllowedOrigin has it ("https://app-*.example.com"; unlike "*.domain" it
+ * may cross labels).  The value is stored lower-case. */
+void cors_origins_add_wildcard(cors_origins_t *o, apr_pool_t *p,
+                               const char *value);
+
 /* Whether the rules hold "*". */
 int cors_origins_any(const cors_origins_t *o);
 
-/* Whether any rule was added. */
+/* Whether any rule was added; how many values were. */
 int cors_origins_empty(const cors_origins_t *o);
+int cors_origins_count(const cors_origins_t *o);
 
 /* The first "*.domain" (scheme://, star, dot, domain) value added whose domain
  * is on the Public Suffix List (a "*.github.io" origin: every tenant of the
@@ -96,6 +103,13 @@ cors_origin_result_t cors_origins_match(const cors_origins_t *o,
                                         const char *origin, apr_pool_t *scratch,
                                         const char **rule);
 
+/* The same, "*" left out: whether a listed origin, pattern or expression
+ * matches (S3 sends credentials for those, never for "*"). */
+cors_origin_result_t cors_origins_match_listed(const cors_origins_t *o,
+                                               const char *origin,
+                                               apr_pool_t *scratch,
+                                               const char **rule);
+
 /* Checks that a request's Origin value is a serialized origin as browsers
  * send it (lower-case scheme and host, no default port, no path). */
 int cors_origin_is_well_formed(const char *origin, apr_size_t len);
@@ -109,9 +123,11 @@ int cors_origin_is_well_formed(const char *origin, apr_size_t len);
 typedef struct cors_names cors_names_t;
 
 typedef enum {
-    CORS_NAMES_METHODS = 0,     /* CORSAllowMethods */
-    CORS_NAMES_REQUEST_HEADERS, /* CORSAllowHeaders */
-    CORS_NAMES_RESPONSE_HEADERS /* CORSExposeHeaders */
+    CORS_NAMES_METHODS = 0,      /* CORSAllowMethods */
+    CORS_NAMES_REQUEST_HEADERS,  /* CORSAllowHeaders */
+    CORS_NAMES_RESPONSE_HEADERS, /* CORSExposeHeaders */
+    CORS_NAMES_S3_HEADERS        /* S3's AllowedHeader: any name a token,
+                                    '*' and patterns cover Authorization */
 } cors_names_kind_t;
 
 cors_names_t *cors_names_make(apr_pool_t *p, cors_names_kind_t kind);
@@ -120,6 +136,11 @@ cors_names_t *cors_names_make(apr_pool_t *p, cors_names_kind_t kind);
 const char *cors_names_add(cors_names_t *n, apr_pool_t *p, const char *value);
 
 int cors_names_any(const cors_names_t *n);
+
+/* Whether a request header set holds '*' or a name pattern ("X-Amz-*":
+ * one '*', any run of name bytes): its preflight answer then lists the
+ * requested names, never the set. */
+int cors_names_wide(const cors_names_t *n);
 
 /* Whether the set holds this name, compared as the kind requires.  For
  * request headers, "*" is not consulted: see cors_request_headers_check. */
@@ -221,18 +242,41 @@ typedef struct {
      * for the cors-info handler. */
     struct apr_array_header_t *origin_values;
     int debug; /* CORSDebug */
+    /* A rule (<CORSRule>, or one CORSRule of a CORSRuleFile) is a policy
+     * too: its name (the section's argument, S3's ID, or "file:line"), and
+     * whether it came from an S3/HCP document and follows S3's semantics
+     * (credentials for every origin it lists, never for "*"). */
+    const char *name;
+    int s3;
+    /* The scope's rules, in order (cors_policy_t *), or NULL: a scope
+     * without rules is one policy, as its own settings say.  A rule's
+     * unset settings are the scope's (its defaults, merged from parents). */
+    struct apr_array_header_t *rules;
+    int rules_vary; /* some rule's answer depends on the Origin */
 } cors_policy_t;
 
 cors_policy_t *cors_policy_make(apr_pool_t *p);
 cors_policy_t *cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
                                  const cors_policy_t *add);
 
-/* Whether the scope has a policy: engine on and at least one origin rule. */
+/* Whether the scope has a policy: engine on and at least one origin, or
+ * rules. */
 int cors_policy_active(const cors_policy_t *pol);
 
-/* Whether the policy answers "*" but a scope asked for credentials: the
- * module then omits Access-Control-Allow-Credentials (and warns). */
-int cors_policy_credentials_conflict(const cors_policy_t *pol);
+/* Where the policy (or one of its rules) answers "*" but a scope asked for
+ * credentials: the module then omits Access-Control-Allow-Credentials (and
+ * warns).  The "file:line" of that CORSAllowCredentials, or NULL. */
+const char *cors_policy_credentials_conflict(const cors_policy_t *pol);
+
+/* Appends a rule to a scope's rules, in configuration order.  Returns NULL,
+ * or the reason it is refused (a rule without origins; origins outside
+ * the rules of the scope). */
+const char *cors_policy_add_rule(apr_pool_t *p, cors_policy_t *scope,
+                                 cors_policy_t *rule);
+
+/* Whether WebSocket upgrades from origins the policy refuses are refused:
+ * CORSWebSocketOrigin On in the scope or in one of its rules. */
+int cors_policy_websocket(const cors_policy_t *pol);
 
 /* Parses a CORSMaxAge value (0-86400).  Returns NULL or the reason. */
 const char *cors_parse_max_age(const char *value, int *seconds);
@@ -274,6 +318,9 @@ typedef struct {
      * methods and headers), so that the browser names the failing check.
      * The verdict stays CORS_PREFLIGHT_REFUSED. */
     int debug_answer;
+    /* In a scope with rules: the name of the rule that decided (refused:
+     * the first whose origins matched), or NULL. */
+    const char *rule;
 } cors_decision_t;
 
 /* The response fields a decision sets, in the order they are written: the

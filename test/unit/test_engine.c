@@ -1275,6 +1275,244 @@ START_TEST(test_decide_preflight_credentials)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- */
+/* Rules: the first that applies decides                             */
+/* ---------------------------------------------------------------- */
+
+/* A rule: origins (space-separated), methods (NULL: unset), credentials. */
+static cors_policy_t *rule(const char *name, const char *origins,
+                           const char *methods, int credentials)
+{
+    cors_policy_t *r = cors_policy_make(pool);
+    char *list = apr_pstrdup(pool, origins), *last, *v;
+    r->set = 1;
+    r->name = name;
+    r->credentials = credentials;
+    r->origins = cors_origins_make(pool);
+    for (v = apr_strtok(list, " ", &last); v;
+         v = apr_strtok(NULL, " ", &last)) {
+        ck_assert_ptr_null(cors_origins_add(r->origins, pool, v));
+    }
+    if (methods) {
+        list = apr_pstrdup(pool, methods);
+        r->methods = cors_names_make(pool, CORS_NAMES_METHODS);
+        for (v = apr_strtok(list, " ", &last); v;
+             v = apr_strtok(NULL, " ", &last)) {
+            ck_assert_ptr_null(cors_names_add(r->methods, pool, v));
+        }
+    }
+    return r;
+}
+
+/* The scope of the manual's example: the application's origin with
+ * credentials and writes, then everyone else reading; CORSMaxAge 600 as
+ * the scope's default. */
+static cors_policy_t *bucket(void)
+{
+    cors_policy_t *scope = cors_policy_make(pool);
+    scope->set = 1;
+    scope->max_age_str = "600";
+    ck_assert_ptr_null(cors_policy_add_rule(
+        pool, scope, rule("app", "https://app.example", "GET PUT", CORS_ON)));
+    ck_assert_ptr_null(cors_policy_add_rule(
+        pool, scope, rule("public", "*", "GET HEAD", CORS_UNSET)));
+    return scope;
+}
+
+static const struct {
+    const char *method, *origin, *acrm;
+    cors_verdict_t verdict;
+    const char *rule, *allow_origin, *credentials, *methods;
+} rule_cases[] = {
+    {"GET", "https://app.example", NULL, CORS_ALLOWED, "app",
+     "https://app.example", "true", NULL},
+    {"PUT", "https://app.example", NULL, CORS_ALLOWED, "app",
+     "https://app.example", "true", NULL},
+    {"GET", "https://x.example", NULL, CORS_ALLOWED, "public", "*", NULL, NULL},
+    {"HEAD", "https://app.example", NULL, CORS_ALLOWED, "public", "*", NULL,
+     NULL},
+    /* a method no rule lists for the origin: refused, the near miss named */
+    {"POST", "https://app.example", NULL, CORS_DISALLOWED, "app", NULL, NULL,
+     NULL},
+    {"PUT", "https://x.example", NULL, CORS_DISALLOWED, "public", NULL, NULL,
+     NULL},
+    {"OPTIONS", "https://app.example", "PUT", CORS_PREFLIGHT_ALLOWED, "app",
+     "https://app.example", "true", "GET, PUT"},
+    {"OPTIONS", "https://x.example", "GET", CORS_PREFLIGHT_ALLOWED, "public",
+     "*", NULL, "GET, HEAD"},
+    {"OPTIONS", "https://x.example", "PUT", CORS_PREFLIGHT_REFUSED, "public",
+     NULL, NULL, NULL},
+    /* POST is safelisted, but no rule lists it */
+    {"OPTIONS", "https://app.example", "POST", CORS_PREFLIGHT_REFUSED, "app",
+     NULL, NULL, NULL},
+    {"OPTIONS", "https://app.example", "HEAD", CORS_PREFLIGHT_ALLOWED, "public",
+     "*", NULL, "GET, HEAD"},
+};
+
+START_TEST(test_rules_first_applies)
+{
+    cors_policy_t *scope = bucket();
+    int i = _i;
+    cors_decision_t d =
+        decide(scope, rule_cases[i].method, rule_cases[i].origin,
+               rule_cases[i].acrm, NULL, NULL);
+    ck_assert_msg(d.verdict == rule_cases[i].verdict, "case %d: verdict %s", i,
+                  cors_verdict_name(d.verdict));
+    ck_assert_pstr_eq(d.rule, rule_cases[i].rule);
+    ck_assert_pstr_eq(d.allow_origin, rule_cases[i].allow_origin);
+    ck_assert_pstr_eq(d.allow_credentials, rule_cases[i].credentials);
+    ck_assert_pstr_eq(d.allow_methods, rule_cases[i].methods);
+    ck_assert_pstr_eq(d.max_age,
+                      d.verdict == CORS_PREFLIGHT_ALLOWED ? "600" : NULL);
+    /* "*" among rules that echo origins: the answer depends on Origin. */
+    ck_assert_pstr_eq(d.vary,
+                      rule_cases[i].acrm ? CORS_VARY_PREFLIGHT : "Origin");
+}
+END_TEST
+
+START_TEST(test_rules_merge)
+{
+    cors_policy_t *scope = bucket();
+    cors_policy_t *child = cors_policy_make(pool), *origins;
+    cors_decision_t d;
+
+    /* A child's setting overrides it in every rule, a rule's own too. */
+    child->set = 1;
+    child->credentials = CORS_OFF;
+    child->max_age_str = "60";
+    d = decide(cors_policy_merge(pool, scope, child), "OPTIONS",
+               "https://app.example", "PUT", NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_ALLOWED);
+    ck_assert_ptr_null(d.allow_credentials);
+    ck_assert_str_eq(d.max_age, "60");
+    /* The parent's rules are untouched. */
+    d = decide(scope, "OPTIONS", "https://app.example", "PUT", NULL, NULL);
+    ck_assert_str_eq(d.allow_credentials, "true");
+
+    /* A child's origins replace the rules. */
+    origins = policy("https://other.example", CORS_UNSET);
+    d = decide(cors_policy_merge(pool, scope, origins), "GET",
+               "https://app.example", NULL, NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_DISALLOWED);
+    ck_assert_ptr_null(d.rule);
+    /* ...and a child's rules replace the parent's origins. */
+    d = decide(cors_policy_merge(pool, origins, scope), "GET",
+               "https://other.example", NULL, NULL, NULL);
+    ck_assert_str_eq(d.allow_origin, "*");
+    ck_assert_str_eq(d.rule, "public");
+}
+END_TEST
+
+START_TEST(test_rules_refused)
+{
+    cors_policy_t *scope = cors_policy_make(pool);
+    cors_policy_t *empty = cors_policy_make(pool);
+    ck_assert_ptr_nonnull(cors_policy_add_rule(pool, scope, empty));
+    scope = policy("https://a.example", CORS_UNSET);
+    ck_assert_ptr_nonnull(cors_policy_add_rule(
+        pool, scope, rule("r", "https://b.example", NULL, CORS_UNSET)));
+}
+END_TEST
+
+START_TEST(test_rules_star_only)
+{
+    cors_policy_t *scope = cors_policy_make(pool);
+    cors_decision_t d;
+    ck_assert_ptr_null(cors_policy_add_rule(
+        pool, scope, rule("reads", "*", "GET", CORS_UNSET)));
+    ck_assert_ptr_null(cors_policy_add_rule(
+        pool, scope, rule("writes", "*", "PUT", CORS_UNSET)));
+    /* Every rule "*": the same answer for everyone, no Vary. */
+    d = decide(scope, "PUT", NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_NOT_CORS);
+    ck_assert_str_eq(d.allow_origin, "*");
+    ck_assert_str_eq(d.rule, "writes");
+    ck_assert_ptr_null(d.vary);
+    d = decide(scope, "POST", "https://x.example", NULL, NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_DISALLOWED);
+    ck_assert_ptr_null(d.vary);
+}
+END_TEST
+
+START_TEST(test_header_patterns)
+{
+    static const struct {
+        cors_names_kind_t kind;
+        const char *value;
+        cors_headers_result_t want;
+    } cases[] = {
+        {CORS_NAMES_REQUEST_HEADERS, "x-amz-date", CORS_HEADERS_ALLOWED},
+        {CORS_NAMES_REQUEST_HEADERS, "X-AMZ-DATE, content-type",
+         CORS_HEADERS_ALLOWED},
+        {CORS_NAMES_REQUEST_HEADERS, "x-amz-", CORS_HEADERS_ALLOWED},
+        {CORS_NAMES_REQUEST_HEADERS, "x-am", CORS_HEADERS_DENIED},
+        {CORS_NAMES_REQUEST_HEADERS, "my-token", CORS_HEADERS_ALLOWED},
+        {CORS_NAMES_REQUEST_HEADERS, "authorization", CORS_HEADERS_DENIED},
+        {CORS_NAMES_S3_HEADERS, "authorization", CORS_HEADERS_DENIED},
+        {CORS_NAMES_S3_HEADERS, "x-amz-date", CORS_HEADERS_ALLOWED},
+        {CORS_NAMES_S3_HEADERS, "x-other", CORS_HEADERS_DENIED},
+    };
+    size_t i;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cors_names_t *n = cors_names_make(pool, cases[i].kind);
+        ck_assert_ptr_null(cors_names_add(n, pool, "X-Amz-*"));
+        ck_assert_ptr_null(cors_names_add(n, pool, "*-Token"));
+        ck_assert_ptr_null(cors_names_add(n, pool, "Content-Type"));
+        ck_assert_int_eq(cors_names_wide(n), 1);
+        ck_assert_msg(cors_request_headers_check(n, cases[i].value, NULL, NULL,
+                                                 NULL) == cases[i].want,
+                      "%zu: %s", i, cases[i].value);
+    }
+    /* S3's "*" covers Authorization; CORSAllowHeaders' does not. */
+    for (i = 0; i < 2; i++) {
+        cors_names_t *n = cors_names_make(pool, i ? CORS_NAMES_S3_HEADERS
+                                                  : CORS_NAMES_REQUEST_HEADERS);
+        ck_assert_ptr_null(cors_names_add(n, pool, "*"));
+        ck_assert_int_eq(cors_request_headers_check(n, "Authorization, X-A",
+                                                    NULL, NULL, NULL),
+                         i ? CORS_HEADERS_ALLOWED : CORS_HEADERS_DENIED);
+    }
+    /* Two stars: refused. */
+    ck_assert_ptr_nonnull(cors_names_add(
+        cors_names_make(pool, CORS_NAMES_REQUEST_HEADERS), pool, "X-*-*"));
+}
+END_TEST
+
+START_TEST(test_wildcard_match)
+{
+    static const struct {
+        const char *pattern, *s;
+        int nocase, want;
+    } cases[] = {
+        {"https://*.example.com", "https://a.example.com", 0, 1},
+        {"https://*.example.com", "https://a.b.example.com", 0, 1},
+        {"https://*example.com", "https://evilexample.com", 0, 1},
+        {"https://*.example.com", "https://example.com", 0, 0},
+        {"https://app-*.example.com", "https://app-1.example.com", 0, 1},
+        {"https://app-*.example.com", "https://app.example.com", 0, 0},
+        {"*", "", 0, 1},
+        {"", "", 0, 1},
+        {"a", "", 0, 0},
+        {"ab*ba", "aba", 0, 0},
+        {"ab*ba", "abba", 0, 1},
+        {"x-*", "X-AMZ", 1, 1},
+        {"x-*", "X-AMZ", 0, 0},
+        {"a*b*c", "aXbYc", 0, 1},
+        {"a*b*c", "aXbYcd", 0, 0},
+        {"*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0, 0},
+        {"a**b", "ab", 0, 1},
+    };
+    size_t i;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ck_assert_msg(cors_wildcard_match(cases[i].pattern,
+                                          strlen(cases[i].pattern), cases[i].s,
+                                          strlen(cases[i].s),
+                                          cases[i].nocase) == cases[i].want,
+                      "%s ~ %s", cases[i].pattern, cases[i].s);
+    }
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -1310,6 +1548,16 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_method_near_miss);
     tcase_add_test(tc, test_engine_report_only);
     tcase_add_test(tc, test_decide_preflight_debug);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("rules");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_loop_test(tc, test_rules_first_applies, 0,
+                        sizeof(rule_cases) / sizeof(rule_cases[0]));
+    tcase_add_test(tc, test_rules_merge);
+    tcase_add_test(tc, test_rules_refused);
+    tcase_add_test(tc, test_rules_star_only);
+    tcase_add_test(tc, test_header_patterns);
+    tcase_add_test(tc, test_wildcard_match);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -274,6 +274,11 @@ const char *cors_policy_credentials_conflict(const cors_policy_t *pol);
 const char *cors_policy_add_rule(apr_pool_t *p, cors_policy_t *scope,
                                  cors_policy_t *rule);
 
+/* A rule's settings as they apply: each one the rule leaves unset is the
+ * scope's (merged) setting, and so is its "file:line". */
+void cors_rule_resolve(const cors_policy_t *rule, const cors_policy_t *scope,
+                       cors_policy_t *out);
+
 /* Whether WebSocket upgrades from origins the policy refuses are refused:
  * CORSWebSocketOrigin On in the scope or in one of its rules. */
 int cors_policy_websocket(const cors_policy_t *pol);

@@ -455,23 +455,28 @@ static void decide_unmatched(const cors_request_t *req, int preflight,
 
 /* A rule's settings, each taken from the scope where the rule leaves it
  * unset: the scope's own defaults and, through merging, its parents'. */
-static void resolve(const cors_policy_t *rule, const cors_policy_t *scope,
-                    cors_policy_t *out)
+void cors_rule_resolve(const cors_policy_t *rule, const cors_policy_t *scope,
+                       cors_policy_t *out)
 {
     *out = *rule;
-#define FALLBACK(f, u)                                                         \
+#define FALLBACK(f, u, setting)                                                \
     if (out->f == (u)) {                                                       \
         out->f = scope->f;                                                     \
+        out->where[setting] = scope->where[setting];                           \
     }
-    FALLBACK(credentials, CORS_UNSET);
-    FALLBACK(private_network, CORS_UNSET);
-    FALLBACK(max_age_str, NULL);
-    FALLBACK(methods, NULL);
-    FALLBACK(allow_headers, NULL);
-    FALLBACK(expose_headers, NULL);
-    FALLBACK(websocket, CORS_UNSET);
-    FALLBACK(debug, CORS_UNSET);
+    FALLBACK(engine, CORS_UNSET, CORS_SET_ENGINE);
+    FALLBACK(credentials, CORS_UNSET, CORS_SET_CREDENTIALS);
+    FALLBACK(private_network, CORS_UNSET, CORS_SET_PRIVATE_NETWORK);
+    FALLBACK(max_age_str, NULL, CORS_SET_MAX_AGE);
+    FALLBACK(methods, NULL, CORS_SET_METHODS);
+    FALLBACK(allow_headers, NULL, CORS_SET_ALLOW_HEADERS);
+    FALLBACK(expose_headers, NULL, CORS_SET_EXPOSE_HEADERS);
+    FALLBACK(websocket, CORS_UNSET, CORS_SET_WEBSOCKET);
+    FALLBACK(debug, CORS_UNSET, CORS_SET_DEBUG);
 #undef FALLBACK
+    if (out->credentials_where == NULL) {
+        out->credentials_where = scope->credentials_where;
+    }
 }
 
 /*
@@ -502,7 +507,7 @@ static const cors_decision_t *decide_rules(const cors_policy_t *pol,
     if (!req->origin) {
         /* Every rule answers "*": the first that lists the method. */
         for (i = 0; i < n; i++) {
-            resolve(rules[i], pol, &eff);
+            cors_rule_resolve(rules[i], pol, &eff);
             if (rule_lists_method(&eff, req->method)) {
                 d->rule = eff.name;
                 d->allow_origin = "*";
@@ -523,7 +528,7 @@ static const cors_decision_t *decide_rules(const cors_policy_t *pol,
             }
             continue;
         }
-        resolve(rules[i], pol, &eff);
+        cors_rule_resolve(rules[i], pol, &eff);
         d->rule = eff.name;
         if (preflight) {
             decide_preflight(&eff, req, star, how, 1, pool, d);

@@ -7,6 +7,7 @@ rule lists the methods it allows - nothing more, as on S3.
 One server (module scope) with one <Location> per case.  Expected values
 follow the manual (docs/mod_cors.md, "Rules")."""
 import concurrent.futures
+import json
 
 import pytest
 
@@ -20,6 +21,9 @@ PARTNER = "https://partner.example"
 ANYONE = "https://anyone.example"
 
 CONF = r"""
+<Location /cors-info>
+    SetHandler cors-info
+</Location>
 <Location /bucket>
     CORSMaxAge 600
     <CORSRule app>
@@ -382,3 +386,22 @@ def test_bad_config_refused(bad_results, conf, says):
 def test_good_config_accepted(good_results, conf):
     rc, out = good_results[conf]
     assert rc == 0, "refused: %r\n%s" % (conf, out)
+
+
+def test_cors_info_names_the_rule(srv):
+    r = srv.request("GET", "/cors-info?uri=/bucket/f.txt&origin=%s&method=PUT"
+                    % APP)
+    info = json.loads(r.body)
+    assert info["verdict"] == "preflight-allowed", info
+    assert info["rule"] == "app", info
+    assert info["note"] == "preflight-allowed rule=app", info
+    names = [rule["name"] for rule in info["rules"]]
+    assert names == ["app", "public"], info
+    public = {s["directive"]: s for s in info["rules"][1]["settings"]}
+    # the scope's CORSMaxAge, as the rule's default
+    assert public["CORSMaxAge"]["value"] == "600", public
+    assert public["CORSAllowOrigin"]["value"] == ["*"], public
+    r = srv.request("GET", "/cors-info?uri=/bucket/f.txt&origin=%s&format=text"
+                    % ANYONE)
+    text = r.body.decode()
+    assert "rule: public" in text and "rule 2: public" in text, text

@@ -5,7 +5,8 @@
  * The verdict on a request that carries Origin, in a scope with a policy,
  * is published under these names (values: "allowed", "disallowed",
  * "preflight-allowed", "preflight-refused"):
- *   - the request note CORS_NOTE, for mod_log_config's %{cors}n;
+ *   - the request note CORS_NOTE, for mod_log_config's %{cors}n; in a
+ *     scope with rules, followed by " rule=" and the rule's name;
  *   - the environment variable CORS_ENV, for CGI, SSI, mod_rewrite's
  *     %{ENV:CORS_VERDICT} and other modules.
  */

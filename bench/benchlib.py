@@ -30,8 +30,9 @@ FLOOR_SRC = os.environ.get("FLOOR_SRC", os.path.join(
     os.path.dirname(REPO), "shared", "floor", "mod_corsfloor.c"))
 # module .so per configuration kind; the floor's is set by build_floor()
 SO = {"cors": os.environ.get("MOD_CORS_SO", os.path.join(REPO, ".libs", "mod_cors.so")),
+      "rules": os.environ.get("MOD_CORS_SO", os.path.join(REPO, ".libs", "mod_cors.so")),
       "floor": None}
-MODULE_NAME = {"cors": "cors_module", "floor": "corsfloor_module"}
+MODULE_NAME = {"cors": "cors_module", "rules": "cors_module", "floor": "corsfloor_module"}
 
 
 def log(msg):
@@ -66,7 +67,8 @@ ALLOWED_HEADERS = ["Content-Type", "X-Requested-With", "Authorization"] + [
     "X-Custom-%d" % i for i in range(10)]
 ACRH_NAMES = ",".join([h.lower() for h in ALLOWED_HEADERS if h != "Authorization"] * 400)
 HOST, STATIC_FILE = "bench.test", "f.txt"
-TITLES = {"nocors": "no CORS", "floor": "floor", "cors": "mod_cors", "recipe": "recipe"}
+TITLES = {"nocors": "no CORS", "floor": "floor", "cors": "mod_cors", "recipe": "recipe",
+          "rules": "mod_cors rules"}
 
 
 class Config:
@@ -79,13 +81,18 @@ class Config:
 
     def __init__(self, name):
         base, self.status = re.subn(r"-status$", "", name)
-        m = re.fullmatch(r"(nocors)|(floor|cors|recipe)-([1-9]\d*)(k?)", base)
+        m = re.fullmatch(r"(nocors)|(floor|cors|recipe|rules)-([1-9]\d*)(k?)", base)
         if not m:
             raise ValueError("unknown configuration %r (nocors, floor-N, cors-N, recipe-N, "
-                             "a -status suffix; N: 1, 1k, 100k, ...)" % name)
+                             "rules-R, a -status suffix; N: 1, 1k, 100k, ...)" % name)
         self.base = base
         self.name, self.kind = name, m.group(1) or m.group(2)
         self.n = int(m.group(3) or 0) * (1000 if m.group(4) else 1)
+        # rules-R: R <CORSRule> sections, the one that matches last, holding
+        # cors-1k's policy; the others 100 origins each that never match.
+        self.rules = 0
+        if self.kind == "rules":
+            self.rules, self.n = self.n, 1000
         # in the middle of the list: the recipe's regex tries alternatives in order
         self.allowed_origin = origin(self.n // 2 if self.n else 500)
         self.title = TITLES[self.kind] + (", " + name.split("-")[1] if self.n else "") + (
@@ -116,6 +123,15 @@ class Config:
             mods.append("LoadModule %s %s" % (MODULE_NAME[self.kind], self.so))
         if self.kind == "floor":
             return mods, self.origin_lines("FloorOrigin"), ["# no CORS"]
+        if self.kind == "rules":
+            scope = []
+            for r in range(self.rules - 1):
+                scope += ["<CORSRule miss%d>" % r, "    CORSAllowOrigin " + " ".join(
+                    "https://r%d-%d.example.com" % (r, i) for i in range(100)),
+                    "    CORSAllowMethods GET HEAD POST PUT DELETE PATCH", "</CORSRule>"]
+            last = Config("cors-1k")._text()[2]
+            return mods, [], scope + ["<CORSRule match>"] + [
+                "    " + line for line in last] + ["</CORSRule>"]
         if self.kind == "cors":
             return mods, [], self.origin_lines("CORSAllowOrigin") + [
                 "CORSAllowOrigin " + WILDCARD_RULE,
@@ -210,7 +226,7 @@ KeepAliveTimeout 600
     {star}
 </Location>
 """.format(root=root, mpm=mpmconf, server="\n".join(server), scope="\n    ".join(scope),
-           star="CORSAllowHeaders *" if any(l.startswith("CORS") for l in scope) else "# no CORS")
+           star="CORSAllowHeaders *" if any("CORS" in l for l in scope) else "# no CORS")
     path = os.path.join(root, tag + ".conf")
     with open(path, "w") as f:
         f.write(text)
@@ -262,7 +278,7 @@ class Kind:
         o, scoped = self.origin(cfg), self.path.startswith("/c/")
         if cfg.kind == "floor" or (cfg.kind == "recipe" and scoped):
             want = 200, o if self.origin_sel == "allowed" else None
-        elif cfg.kind != "cors" or not scoped:
+        elif cfg.kind not in ("cors", "rules") or not scoped:
             want = 200, None
         elif self.method == "OPTIONS":
             ok = self.origin_sel != "evil" and not self.refused

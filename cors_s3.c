@@ -140,7 +140,8 @@ static unsigned o_closure(unsigned set)
     return set;
 }
 
-/* The port of an origin without '*' (it passed the automaton): 1-65535. */
+/* The port of an origin without '*' (it passed the automaton): 1-65535,
+ * as browsers write it. */
 static int o_port_ok(const char *v)
 {
     const char *host = strstr(v, "://") + 3;
@@ -152,6 +153,11 @@ static int o_port_ok(const char *v)
     colon = strchr(host, ':');
     if (!colon) {
         return 1;
+    }
+    /* Browsers serialize a port without leading zeros: ":08080" would
+     * never match. */
+    if (colon[1] == '0') {
+        return 0;
     }
     for (colon++; *colon; colon++) {
         port = port * 10 + (*colon - '0');
@@ -348,7 +354,9 @@ const char *cors_s3_origin_check(apr_pool_t *p, const char *value,
                             value);
     }
     if (!star && !o_port_ok(value)) {
-        return apr_psprintf(p, "AllowedOrigin \"%s\": port out of range",
+        return apr_psprintf(p,
+                            "AllowedOrigin \"%s\": not a port (1-65535, no "
+                            "leading zero)",
                             value);
     }
     if (star && warning) {

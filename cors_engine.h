@@ -16,6 +16,7 @@
 
 #include <apr_pools.h>
 #include <apr_hash.h>
+#include <apr_tables.h>
 
 /* Tri-state settings: a scope that does not set one inherits it. */
 #define CORS_UNSET (-1)
@@ -366,5 +367,77 @@ const cors_decision_t *cors_decide(const cors_policy_t *pol,
 
 /* The name of a verdict, as logged and as the request note "cors". */
 const char *cors_verdict_name(cors_verdict_t v);
+
+/* ------------------------------------------------------------------ */
+/* S3/HCP CORSConfiguration documents                                  */
+/* ------------------------------------------------------------------ */
+
+/* S3's limits: a CORS configuration of at most 64 KiB and 100 rules;
+ * MaxAgeSeconds above a day is accepted and sent as a day. */
+#define CORS_S3_DOC_MAX 65536
+#define CORS_S3_RULES_MAX 100
+#define CORS_S3_MAX_AGE_CAP 86400
+
+/* One CORSRule element of a document, its values as written (trimmed of
+ * white space) and checked; every string and array is allocated from the
+ * pool given to cors_s3_parse. */
+typedef struct {
+    const char *id;              /* <ID>, or NULL (absent or empty) */
+    int line;                    /* line of its <CORSRule> start tag, or 0 */
+    apr_array_header_t *origins; /* const char *: AllowedOrigin, each
+                                    passing cors_s3_origin_check */
+    apr_array_header_t *methods; /* const char *: AllowedMethod, of
+                                    GET PUT POST DELETE HEAD */
+    apr_array_header_t *allowed_headers; /* const char *: AllowedHeader, a
+                                            token with at most one '*' */
+    apr_array_header_t *expose_headers;  /* const char *: ExposeHeader */
+    int max_age; /* MaxAgeSeconds capped at CORS_S3_MAX_AGE_CAP, or -1 */
+} cors_s3_rule_t;
+
+/* Parses a CORSConfiguration document (the body of S3's PutBucketCors):
+ * the root element CORSConfiguration in any namespace or none, holding
+ * 1 to CORS_S3_RULES_MAX CORSRule elements of ID, AllowedOrigin,
+ * AllowedMethod, AllowedHeader, ExposeHeader and MaxAgeSeconds, each rule
+ * with at least one origin and one method.  Returns NULL and *rules (an
+ * array of cors_s3_rule_t, in document order), or the reason (allocated
+ * from p) and *line: the line the reason is about (of the syntax error,
+ * of the element with the bad value, of the rule that lacks something),
+ * or 0 when it is about the whole document.  Refused besides: anything
+ * over CORS_S3_DOC_MAX bytes, NUL bytes, a DOCTYPE (and with it entity
+ * declarations: no entity expansion can grow the work), unknown elements,
+ * text between elements.  The parse tree lives in a subpool of p that is
+ * destroyed before returning. */
+const char *cors_s3_parse(apr_pool_t *p, const char *doc, apr_size_t len,
+                          apr_array_header_t **rules, int *line);
+
+/* Reads a file (at most CORS_S3_DOC_MAX bytes) and parses it as above.  A
+ * file that is missing, unreadable or too large is a reason too (line
+ * 0). */
+const char *cors_s3_read(apr_pool_t *p, const char *path,
+                         apr_array_header_t **rules, int *line);
+
+/* Checks one AllowedOrigin value: "*", an origin (scheme://host[:port],
+ * letters of either case, no path), or a value with exactly one '*' that
+ * matches at least one such origin ('*' matching any run of bytes, as S3
+ * does: a '*' standing for the subdomain of http://example.com, for the
+ * end of a label after "https://app-", for the scheme and subdomain
+ * before ".example.com", or for the port of http://localhost).  Returns NULL or
+ * the reason. *warning (when warning is not NULL) receives NULL, or for a '*'
+ * that may match across DNS labels, across the scheme or over a whole public
+ * suffix, a text that names the value, an origin it also matches and the
+ * CORSAllowOrigin (or CORSAllowOriginMatch) form to prefer.  Match the
+ * values case-insensitively (cors_wildcard_match with nocase): S3 keeps
+ * them as written, browsers send lower case. */
+const char *cors_s3_origin_check(apr_pool_t *p, const char *value,
+                                 const char **warning);
+
+/* An imported rule as a rule of the scope (cors_policy_add_rule), with
+ * S3's semantics.  where ("file:line") names it when the document gives no
+ * ID.  Start-up warnings (origin wildcards that cross labels, values that
+ * never match) are appended to warnings (const char *).  Returns NULL, or
+ * the reason a value is refused. */
+const char *cors_s3_rule_policy(apr_pool_t *p, const cors_s3_rule_t *r,
+                                const char *where, apr_array_header_t *warnings,
+                                cors_policy_t **out);
 
 #endif /* CORS_ENGINE_H */

@@ -361,6 +361,68 @@ static const char *cmd_rule(cmd_parms *cmd, void *mconfig, const char *arg)
     return add_rule(cmd, scope, rule);
 }
 
+/* Start-up warnings of a directive: once per start (httpd reads its
+ * configuration twice; "apachectl configtest" once), never for .htaccess,
+ * which is read on every request. */
+static void warn(cmd_parms *cmd, const char *text)
+{
+    if (in_htaccess(cmd) ||
+        (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG &&
+         ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_NORMAL)) {
+        return;
+    }
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                 APLOGNO(99006) "%s %s (%s): %s", cmd->cmd->name,
+                 cmd->directive->args, where(cmd), text);
+}
+
+/*
+ * CORSRuleFile path: the CORSRule elements of an S3/HCP CORSConfiguration
+ * document, in order, as rules of this scope with S3's semantics.
+ */
+static const char *cmd_rule_file(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    cors_policy_t *scope = setting(mconfig);
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    apr_array_header_t *rules = NULL;
+    apr_array_header_t *warnings =
+        apr_array_make(cmd->temp_pool, 1, sizeof(const char *));
+    const char *why;
+    int line = 0, i;
+
+    if (!path) {
+        return refuse(cmd, arg, "not a valid path");
+    }
+    why = cors_s3_read(cmd->pool, path, &rules, &line);
+    if (why) {
+        return line ? apr_psprintf(cmd->pool, "%s: '%s': %s, line %d: %s",
+                                   cmd->cmd->name, arg, path, line, why)
+                    : apr_psprintf(cmd->pool, "%s: '%s': %s: %s",
+                                   cmd->cmd->name, arg, path, why);
+    }
+    for (i = 0; i < rules->nelts; i++) {
+        const cors_s3_rule_t *r = &APR_ARRAY_IDX(rules, i, cors_s3_rule_t);
+        const char *at = apr_psprintf(cmd->pool, "%s:%d", path, r->line);
+        cors_policy_t *rule;
+        int w;
+        why = cors_s3_rule_policy(cmd->pool, r, at, warnings, &rule);
+        if (!why) {
+            why = cors_policy_add_rule(cmd->pool, scope, rule);
+        }
+        if (why) {
+            return apr_psprintf(cmd->pool, "%s: '%s': %s: %s", cmd->cmd->name,
+                                arg, at, why);
+        }
+        for (w = 0; w < warnings->nelts; w++) {
+            warn(cmd,
+                 apr_pstrcat(cmd->temp_pool, at, ": ",
+                             APR_ARRAY_IDX(warnings, w, const char *), NULL));
+        }
+        apr_array_clear(warnings);
+    }
+    return NULL;
+}
+
 /* OR_FILEINFO: everywhere in the configuration, and in .htaccess under
  * AllowOverride FileInfo, like mod_headers' Header. */
 static const command_rec cors_cmds[] = {
@@ -391,6 +453,9 @@ static const command_rec cors_cmds[] = {
     AP_INIT_RAW_ARGS("<CORSRule", cmd_rule, NULL, OR_FILEINFO,
                      "An ordered rule: origins and what they may do; the "
                      "first rule that applies to a request decides"),
+    AP_INIT_TAKE1("CORSRuleFile", cmd_rule_file, NULL, OR_FILEINFO,
+                  "An S3/HCP CORSConfiguration XML document whose CORSRule "
+                  "elements are added to this scope's rules, in order"),
     AP_INIT_TAKE1("CORSEngine", cmd_engine, NULL, OR_FILEINFO,
                   "Off to switch CORS handling off in this scope and below; "
                   "ReportOnly to decide and log without changing responses"),

@@ -226,7 +226,8 @@ KeepAliveTimeout 600
     {star}
 </Location>
 """.format(root=root, mpm=mpmconf, server="\n".join(server), scope="\n    ".join(scope),
-           star="CORSAllowHeaders *" if any("CORS" in l for l in scope) else "# no CORS")
+           star="CORSAllowHeaders *" if any(l.startswith(("CORS", "<CORS")) for l in scope)
+           else "# no CORS")
     path = os.path.join(root, tag + ".conf")
     with open(path, "w") as f:
         f.write(text)

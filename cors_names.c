@@ -237,6 +237,11 @@ static const char *add_pattern(cors_names_t *n, apr_pool_t *p,
     for (c = lower; *c; c++) {
         *c = CORS_LOWER(*c);
     }
+    if (n->kind == CORS_NAMES_REQUEST_HEADERS &&
+        (!strncmp(lower, "proxy-", 6) || !strncmp(lower, "sec-", 4))) {
+        /* Every name it matches is forbidden, as "Sec-Fetch-Mode" is. */
+        return forbidden_request_header(lower);
+    }
     if (!n->patterns) {
         n->patterns = apr_array_make(p, 2, sizeof(const char *));
     }
@@ -244,20 +249,20 @@ static const char *add_pattern(cors_names_t *n, apr_pool_t *p,
     return NULL;
 }
 
-/* Whether a lower-cased request header name matches one of the set's
- * patterns.  Under CORSAllowHeaders no pattern covers Authorization, as
- * '*' does not; S3's AllowedHeader patterns do. */
-static int pattern_listed(const cors_names_t *n, const char *lower,
+/* Whether a request header name (any case, any length) matches one of
+ * the set's patterns.  Under CORSAllowHeaders no pattern covers
+ * Authorization, as '*' does not; S3's AllowedHeader patterns do. */
+static int pattern_listed(const cors_names_t *n, const char *name,
                           apr_size_t len)
 {
     int i;
     if (!n->patterns || (n->kind != CORS_NAMES_S3_HEADERS && len == 13 &&
-                         !memcmp(lower, "authorization", 13))) {
+                         !apr_cstr_casecmpn(name, "authorization", 13))) {
         return 0;
     }
     for (i = 0; i < n->patterns->nelts; i++) {
         const char *pat = APR_ARRAY_IDX(n->patterns, i, const char *);
-        if (cors_wildcard_match(pat, strlen(pat), lower, len, 0)) {
+        if (cors_wildcard_match(pat, strlen(pat), name, len, 1)) {
             return 1;
         }
     }
@@ -429,7 +434,7 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
              !(len == 13 && !apr_cstr_casecmpn(start, "authorization", 13)))) {
             continue;
         }
-        if (len <= CORS_NAME_MAX && pattern_listed(allowed, lower, len)) {
+        if (pattern_listed(allowed, start, len)) {
             continue;
         }
         rc = CORS_HEADERS_DENIED;

@@ -399,3 +399,15 @@ def test_cors_info_names_the_rule(srv):
                     % ANYONE)
     text = r.body.decode()
     assert "rule: public" in text and "rule 2: public" in text, text
+
+
+def test_rules_give_their_scope_origins():
+    # Settings beside rules (or a rule file) are the rules' defaults: no
+    # "CORS directives but no origin" warning for their section.
+    rc, out = configtest(
+        "<Location /a>\n CORSMaxAge 60\n <CORSRule>\n"
+        "  CORSAllowOrigin https://a.example\n </CORSRule>\n</Location>\n"
+        "<Location /b>\n CORSMaxAge 60\n</Location>\n")
+    assert rc == 0, out
+    # one warning: /b's, not /a's
+    assert out.count("AH99302") == 1, out

@@ -76,26 +76,49 @@ apr_hash_t *cors_hash_make(apr_pool_t *p)
     return apr_hash_make_custom(p, cors_hash);
 }
 
+static int bytes_equal(const char *a, const char *b, apr_size_t len, int nocase)
+{
+    apr_size_t i;
+    if (!nocase) {
+        return !memcmp(a, b, len);
+    }
+    for (i = 0; i < len; i++) {
+        if (CORS_LOWER(a[i]) != CORS_LOWER(b[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 int cors_wildcard_match(const char *pattern, apr_size_t plen, const char *s,
                         apr_size_t slen, int nocase)
 {
+    const char *star = memchr(pattern, '*', plen);
+    apr_size_t p = 0, i = 0, back = (apr_size_t)-1, mark = 0;
+
+    if (!star) {
+        return plen == slen && bytes_equal(pattern, s, slen, nocase);
+    }
+    if (!memchr(star + 1, '*', plen - (apr_size_t)(star - pattern) - 1)) {
+        /* One '*' (every pattern S3 and the directives accept): a prefix
+         * and a suffix, compared once each. */
+        apr_size_t pre = (apr_size_t)(star - pattern), post = plen - pre - 1;
+        return slen >= pre + post && bytes_equal(pattern, s, pre, nocase) &&
+               bytes_equal(star + 1, s + slen - post, post, nocase);
+    }
     /* Greedy with one backtrack point: a '*' first matches nothing; on a
      * mismatch the last '*' takes one more byte.  Earlier stars never
      * need to retry (any run the last one skips, it could have taken), so
      * the work is at most plen * slen steps, with no recursion. */
-    apr_size_t p = 0, i = 0, star = (apr_size_t)-1, mark = 0;
-
     while (i < slen) {
         if (p < plen && pattern[p] == '*') {
-            star = p++;
+            back = p++;
             mark = i;
-        } else if (p < plen &&
-                   (nocase ? CORS_LOWER(pattern[p]) == CORS_LOWER(s[i])
-                           : pattern[p] == s[i])) {
+        } else if (p < plen && bytes_equal(pattern + p, s + i, 1, nocase)) {
             p++;
             i++;
-        } else if (star != (apr_size_t)-1) {
-            p = star + 1;
+        } else if (back != (apr_size_t)-1) {
+            p = back + 1;
             i = ++mark;
         } else {
             return 0;

@@ -16,6 +16,7 @@
 
 #include <apr_pools.h>
 #include <apr_hash.h>
+#include <apr_tables.h>
 #include <apr_time.h>
 
 /* Tri-state settings: a scope that does not set one inherits it. */
@@ -62,11 +63,18 @@ const char *cors_origins_add(cors_origins_t *o, apr_pool_t *p,
 const char *cors_origins_add_regex(cors_origins_t *o, apr_pool_t *p,
                                    const char *regex, int jit);
 
+/* Adds one origin with a single '*' standing for any run of bytes, as S3's
+ * AllowedOrigin has it ("https://app-*.example.com"; unlike "*.domain" it
+ * may cross labels).  The value is stored lower-case. */
+void cors_origins_add_wildcard(cors_origins_t *o, apr_pool_t *p,
+                               const char *value);
+
 /* Whether the rules hold "*". */
 int cors_origins_any(const cors_origins_t *o);
 
-/* Whether any rule was added. */
+/* Whether any rule was added; how many values were. */
 int cors_origins_empty(const cors_origins_t *o);
+int cors_origins_count(const cors_origins_t *o);
 
 /* The first "*.domain" (scheme://, star, dot, domain) value added whose domain
  * is on the Public Suffix List (a "*.github.io" origin: every tenant of the
@@ -96,6 +104,13 @@ const char *cors_origin_public_suffix(apr_pool_t *p, const char *value);
 cors_origin_result_t cors_origins_match(const cors_origins_t *o,
                                         const char *origin, apr_pool_t *scratch,
                                         const char **rule);
+
+/* The same, "*" left out: whether a listed origin, pattern or expression
+ * matches (S3 sends credentials for those, never for "*"). */
+cors_origin_result_t cors_origins_match_listed(const cors_origins_t *o,
+                                               const char *origin,
+                                               apr_pool_t *scratch,
+                                               const char **rule);
 
 /* Checks that a request's Origin value is a serialized origin as browsers
  * send it (lower-case scheme and host, no default port, no path). */
@@ -185,9 +200,11 @@ const char *cors_origins_add_map(cors_origins_t *o, apr_pool_t *p,
 typedef struct cors_names cors_names_t;
 
 typedef enum {
-    CORS_NAMES_METHODS = 0,     /* CORSAllowMethods */
-    CORS_NAMES_REQUEST_HEADERS, /* CORSAllowHeaders */
-    CORS_NAMES_RESPONSE_HEADERS /* CORSExposeHeaders */
+    CORS_NAMES_METHODS = 0,      /* CORSAllowMethods */
+    CORS_NAMES_REQUEST_HEADERS,  /* CORSAllowHeaders */
+    CORS_NAMES_RESPONSE_HEADERS, /* CORSExposeHeaders */
+    CORS_NAMES_S3_HEADERS        /* S3's AllowedHeader: any name a token,
+                                    '*' and patterns cover Authorization */
 } cors_names_kind_t;
 
 cors_names_t *cors_names_make(apr_pool_t *p, cors_names_kind_t kind);
@@ -196,6 +213,11 @@ cors_names_t *cors_names_make(apr_pool_t *p, cors_names_kind_t kind);
 const char *cors_names_add(cors_names_t *n, apr_pool_t *p, const char *value);
 
 int cors_names_any(const cors_names_t *n);
+
+/* Whether a request header set holds '*' or a name pattern ("X-Amz-*":
+ * one '*', any run of name bytes): its preflight answer then lists the
+ * requested names, never the set. */
+int cors_names_wide(const cors_names_t *n);
 
 /* Whether the set holds this name, compared as the kind requires.  For
  * request headers, "*" is not consulted: see cors_request_headers_check. */
@@ -298,18 +320,46 @@ typedef struct {
      * for the cors-info handler. */
     struct apr_array_header_t *origin_values;
     int debug; /* CORSDebug */
+    /* A rule (<CORSRule>, or one CORSRule of a CORSRuleFile) is a policy
+     * too: its name (the section's argument, S3's ID, or "file:line"), and
+     * whether it came from an S3/HCP document and follows S3's semantics
+     * (credentials for every origin it lists, never for "*"). */
+    const char *name;
+    int s3;
+    /* The scope's rules, in order (cors_policy_t *), or NULL: a scope
+     * without rules is one policy, as its own settings say.  A rule's
+     * unset settings are the scope's (its defaults, merged from parents). */
+    struct apr_array_header_t *rules;
+    int rules_vary; /* some rule's answer depends on the Origin */
 } cors_policy_t;
 
 cors_policy_t *cors_policy_make(apr_pool_t *p);
 cors_policy_t *cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
                                  const cors_policy_t *add);
 
-/* Whether the scope has a policy: engine on and at least one origin rule. */
+/* Whether the scope has a policy: engine on and at least one origin, or
+ * rules. */
 int cors_policy_active(const cors_policy_t *pol);
 
-/* Whether the policy answers "*" but a scope asked for credentials: the
- * module then omits Access-Control-Allow-Credentials (and warns). */
-int cors_policy_credentials_conflict(const cors_policy_t *pol);
+/* Where the policy (or one of its rules) answers "*" but a scope asked for
+ * credentials: the module then omits Access-Control-Allow-Credentials (and
+ * warns).  The "file:line" of that CORSAllowCredentials, or NULL. */
+const char *cors_policy_credentials_conflict(const cors_policy_t *pol);
+
+/* Appends a rule to a scope's rules, in configuration order.  Returns NULL,
+ * or the reason it is refused (a rule without origins; origins outside
+ * the rules of the scope). */
+const char *cors_policy_add_rule(apr_pool_t *p, cors_policy_t *scope,
+                                 cors_policy_t *rule);
+
+/* A rule's settings as they apply: each one the rule leaves unset is the
+ * scope's (merged) setting, and so is its "file:line". */
+void cors_rule_resolve(const cors_policy_t *rule, const cors_policy_t *scope,
+                       cors_policy_t *out);
+
+/* Whether WebSocket upgrades from origins the policy refuses are refused:
+ * CORSWebSocketOrigin On in the scope or in one of its rules. */
+int cors_policy_websocket(const cors_policy_t *pol);
 
 /* Parses a CORSMaxAge value (0-86400).  Returns NULL or the reason. */
 const char *cors_parse_max_age(const char *value, int *seconds);
@@ -351,6 +401,9 @@ typedef struct {
      * methods and headers), so that the browser names the failing check.
      * The verdict stays CORS_PREFLIGHT_REFUSED. */
     int debug_answer;
+    /* In a scope with rules: the name of the rule that decided (refused:
+     * the first whose origins matched), or NULL. */
+    const char *rule;
 } cors_decision_t;
 
 /* The response fields a decision sets, in the order they are written: the
@@ -391,5 +444,77 @@ const cors_decision_t *cors_decide(const cors_policy_t *pol,
 
 /* The name of a verdict, as logged and as the request note "cors". */
 const char *cors_verdict_name(cors_verdict_t v);
+
+/* ------------------------------------------------------------------ */
+/* S3/HCP CORSConfiguration documents                                  */
+/* ------------------------------------------------------------------ */
+
+/* S3's limits: a CORS configuration of at most 64 KiB and 100 rules;
+ * MaxAgeSeconds above a day is accepted and sent as a day. */
+#define CORS_S3_DOC_MAX 65536
+#define CORS_S3_RULES_MAX 100
+#define CORS_S3_MAX_AGE_CAP 86400
+
+/* One CORSRule element of a document, its values as written (trimmed of
+ * white space) and checked; every string and array is allocated from the
+ * pool given to cors_s3_parse. */
+typedef struct {
+    const char *id;              /* <ID>, or NULL (absent or empty) */
+    int line;                    /* line of its <CORSRule> start tag, or 0 */
+    apr_array_header_t *origins; /* const char *: AllowedOrigin, each
+                                    passing cors_s3_origin_check */
+    apr_array_header_t *methods; /* const char *: AllowedMethod, of
+                                    GET PUT POST DELETE HEAD */
+    apr_array_header_t *allowed_headers; /* const char *: AllowedHeader, a
+                                            token with at most one '*' */
+    apr_array_header_t *expose_headers;  /* const char *: ExposeHeader */
+    int max_age; /* MaxAgeSeconds capped at CORS_S3_MAX_AGE_CAP, or -1 */
+} cors_s3_rule_t;
+
+/* Parses a CORSConfiguration document (the body of S3's PutBucketCors):
+ * the root element CORSConfiguration in any namespace or none, holding
+ * 1 to CORS_S3_RULES_MAX CORSRule elements of ID, AllowedOrigin,
+ * AllowedMethod, AllowedHeader, ExposeHeader and MaxAgeSeconds, each rule
+ * with at least one origin and one method.  Returns NULL and *rules (an
+ * array of cors_s3_rule_t, in document order), or the reason (allocated
+ * from p) and *line: the line the reason is about (of the syntax error,
+ * of the element with the bad value, of the rule that lacks something),
+ * or 0 when it is about the whole document.  Refused besides: anything
+ * over CORS_S3_DOC_MAX bytes, NUL bytes, a DOCTYPE (and with it entity
+ * declarations: no entity expansion can grow the work), unknown elements,
+ * text between elements.  The parse tree lives in a subpool of p that is
+ * destroyed before returning. */
+const char *cors_s3_parse(apr_pool_t *p, const char *doc, apr_size_t len,
+                          apr_array_header_t **rules, int *line);
+
+/* Reads a file (at most CORS_S3_DOC_MAX bytes) and parses it as above.  A
+ * file that is missing, unreadable or too large is a reason too (line
+ * 0). */
+const char *cors_s3_read(apr_pool_t *p, const char *path,
+                         apr_array_header_t **rules, int *line);
+
+/* Checks one AllowedOrigin value: "*", an origin (scheme://host[:port],
+ * letters of either case, no path), or a value with exactly one '*' that
+ * matches at least one such origin ('*' matching any run of bytes, as S3
+ * does: a '*' standing for the subdomain of http://example.com, for the
+ * end of a label after "https://app-", for the scheme and subdomain
+ * before ".example.com", or for the port of http://localhost).  Returns NULL or
+ * the reason. *warning (when warning is not NULL) receives NULL, or for a '*'
+ * that may match across DNS labels, across the scheme or over a whole public
+ * suffix, a text that names the value, an origin it also matches and the
+ * CORSAllowOrigin (or CORSAllowOriginMatch) form to prefer.  Match the
+ * values case-insensitively (cors_wildcard_match with nocase): S3 keeps
+ * them as written, browsers send lower case. */
+const char *cors_s3_origin_check(apr_pool_t *p, const char *value,
+                                 const char **warning);
+
+/* An imported rule as a rule of the scope (cors_policy_add_rule), with
+ * S3's semantics.  where ("file:line") names it when the document gives no
+ * ID.  Start-up warnings (origin wildcards that cross labels, values that
+ * never match) are appended to warnings (const char *).  Returns NULL, or
+ * the reason a value is refused. */
+const char *cors_s3_rule_policy(apr_pool_t *p, const cors_s3_rule_t *r,
+                                const char *where, apr_array_header_t *warnings,
+                                cors_policy_t **out);
 
 #endif /* CORS_ENGINE_H */

@@ -23,6 +23,9 @@ struct cors_names {
     unsigned int count;
     apr_size_t name_bytes; /* the lengths of the names, summed */
     apr_hash_t *set;
+    /* Request header name patterns with one '*' ("x-amz-*"), lower-cased,
+     * tried when the set does not hold a name; NULL when none. */
+    apr_array_header_t *patterns;
     /* The values joined with ", ", in a buffer that doubles when full, so
      * that N values cost O(their bytes) to join, not O(N^2). */
     char *joined;
@@ -220,17 +223,71 @@ static const char *add_method(cors_names_t *n, apr_pool_t *p, const char *v)
     return NULL;
 }
 
+/* A request header name pattern: one '*' standing for any run of name
+ * bytes, as S3's AllowedHeader has it.  One only, so that matching is a
+ * prefix and a suffix comparison: linear in the name. */
+static const char *add_pattern(cors_names_t *n, apr_pool_t *p,
+                               const char *value)
+{
+    char *lower, *c;
+    if (strchr(value, '*') != strrchr(value, '*')) {
+        return "a name pattern holds one '*' at most (as on S3)";
+    }
+    lower = apr_pstrdup(p, value);
+    for (c = lower; *c; c++) {
+        *c = CORS_LOWER(*c);
+    }
+    if (n->kind == CORS_NAMES_REQUEST_HEADERS &&
+        (!strncmp(lower, "proxy-", 6) || !strncmp(lower, "sec-", 4))) {
+        /* Every name it matches is forbidden, as "Sec-Fetch-Mode" is. */
+        return forbidden_request_header(lower);
+    }
+    if (!n->patterns) {
+        n->patterns = apr_array_make(p, 2, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(n->patterns, const char *) = lower;
+    return NULL;
+}
+
+/* Whether a request header name (any case, any length) matches one of
+ * the set's patterns.  Under CORSAllowHeaders no pattern covers
+ * Authorization, as '*' does not; S3's AllowedHeader patterns do. */
+static int pattern_listed(const cors_names_t *n, const char *name,
+                          apr_size_t len)
+{
+    int i;
+    if (!n->patterns || (n->kind != CORS_NAMES_S3_HEADERS && len == 13 &&
+                         !apr_cstr_casecmpn(name, "authorization", 13))) {
+        return 0;
+    }
+    for (i = 0; i < n->patterns->nelts; i++) {
+        const char *pat = APR_ARRAY_IDX(n->patterns, i, const char *);
+        if (cors_wildcard_match(pat, strlen(pat), name, len, 1)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int cors_names_wide(const cors_names_t *n)
+{
+    return n->any || n->patterns;
+}
+
 const char *cors_names_add(cors_names_t *n, apr_pool_t *p, const char *value)
 {
     const char *why = NULL;
     char *lower, *c;
 
+    int headers = n->kind == CORS_NAMES_REQUEST_HEADERS ||
+                  n->kind == CORS_NAMES_S3_HEADERS;
+
     if (!strcmp(value, "*")) {
-        if (n->kind != CORS_NAMES_REQUEST_HEADERS && n->count) {
+        if (!headers && n->count) {
             return "'*' stands alone: it cannot be mixed with names";
         }
         n->any = 1;
-    } else if (n->kind != CORS_NAMES_REQUEST_HEADERS && n->any) {
+    } else if (!headers && n->any) {
         return "'*' stands alone: it cannot be mixed with names";
     } else if (strchr(value, ',')) {
         return "names are separated by spaces, not commas: write "
@@ -244,6 +301,8 @@ const char *cors_names_add(cors_names_t *n, apr_pool_t *p, const char *value)
         return "longer than any header a browser would send";
     } else if (n->kind == CORS_NAMES_METHODS) {
         why = add_method(n, p, value);
+    } else if (headers && strchr(value, '*')) {
+        why = add_pattern(n, p, value);
     } else {
         lower = apr_pstrdup(p, value);
         for (c = lower; *c; c++) {
@@ -251,6 +310,8 @@ const char *cors_names_add(cors_names_t *n, apr_pool_t *p, const char *value)
         }
         if (n->kind == CORS_NAMES_REQUEST_HEADERS) {
             why = forbidden_request_header(lower);
+        } else if (n->kind == CORS_NAMES_S3_HEADERS) {
+            /* As S3 takes them: a name no page can set is harmless. */
         } else if (!strcmp(lower, "set-cookie") ||
                    !strcmp(lower, "set-cookie2")) {
             why = "is a forbidden response-header name: browsers never "
@@ -293,7 +354,8 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
     cors_headers_result_t rc = CORS_HEADERS_ALLOWED;
     const char *start = NULL;
     apr_size_t len = 0;
-    int any = allowed && allowed->any;
+    /* '*' or patterns: any number of names may be allowed. */
+    int any = allowed && (allowed->any || allowed->patterns);
     apr_size_t room = any ? (apr_size_t)-1
                           : (allowed ? allowed->name_bytes : 0) + CORS_NAME_MAX;
     /* Separator bytes left: once past, whatever follows is refused. */
@@ -357,7 +419,7 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
         }
         if (len <= CORS_NAME_MAX &&
             apr_hash_get(allowed->set, lower, (apr_ssize_t)len)) {
-            if (n > allowed->count && !allowed->any) {
+            if (n > allowed->count && !any) {
                 /* Listed, but one name too many: a repetition. */
                 rc = CORS_HEADERS_TOO_MANY;
                 break;
@@ -365,9 +427,14 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
             continue;
         }
         /* "*" covers every name but Authorization, which must be listed
-         * (the Fetch standard's CORS non-wildcard request-header name). */
+         * (the Fetch standard's CORS non-wildcard request-header name);
+         * on S3, '*' covers it too. */
         if (allowed->any &&
-            !(len == 13 && !apr_cstr_casecmpn(start, "authorization", 13))) {
+            (allowed->kind == CORS_NAMES_S3_HEADERS ||
+             !(len == 13 && !apr_cstr_casecmpn(start, "authorization", 13)))) {
+            continue;
+        }
+        if (pattern_listed(allowed, start, len)) {
             continue;
         }
         rc = CORS_HEADERS_DENIED;

@@ -45,7 +45,8 @@ struct cors_origins {
     apr_hash_t *exact;           /* full serialized origin */
     apr_hash_t *schemes;         /* scheme -> cors_scheme_rules_t */
     apr_array_header_t *regexes; /* cors_regex_t */
-    apr_array_header_t *maps;    /* cors_map_t *, or NULL */
+    apr_array_header_t *wildcards; /* const char *: S3's "a*b" origins */
+    apr_array_header_t *maps;      /* cors_map_t *, or NULL */
     /* The bounds of a regex run (see CORS_REGEX_MATCH_LIMIT), created with
      * the first regex and read-only afterwards, shared by every thread. */
     pcre2_match_context *mc_jit;
@@ -215,6 +216,11 @@ cors_origins_t *cors_origins_make(apr_pool_t *p)
 int cors_origins_any(const cors_origins_t *o)
 {
     return o->any;
+}
+
+int cors_origins_count(const cors_origins_t *o)
+{
+    return o->count;
 }
 
 int cors_origins_empty(const cors_origins_t *o)
@@ -755,6 +761,20 @@ const char *cors_origins_add_regex(cors_origins_t *o, apr_pool_t *p,
     return NULL;
 }
 
+void cors_origins_add_wildcard(cors_origins_t *o, apr_pool_t *p,
+                               const char *value)
+{
+    char *lower = apr_pstrdup(p, value), *c;
+    for (c = lower; *c; c++) {
+        *c = CORS_LOWER(*c);
+    }
+    if (!o->wildcards) {
+        o->wildcards = apr_array_make(p, 2, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(o->wildcards, const char *) = lower;
+    o->count++;
+}
+
 const char *cors_origins_add_map(cors_origins_t *o, apr_pool_t *p,
                                  cors_map_t *map)
 {
@@ -770,16 +790,24 @@ cors_origin_result_t cors_origins_match(const cors_origins_t *o,
                                         const char *origin, apr_pool_t *scratch,
                                         const char **rule)
 {
-    cors_origin_parts_t parts;
-    apr_size_t len;
-    const char *why = NULL;
-
     if (o->any) {
         if (rule) {
             *rule = "*";
         }
         return CORS_ORIGIN_ALLOWED;
     }
+    return cors_origins_match_listed(o, origin, scratch, rule);
+}
+
+cors_origin_result_t cors_origins_match_listed(const cors_origins_t *o,
+                                               const char *origin,
+                                               apr_pool_t *scratch,
+                                               const char **rule)
+{
+    cors_origin_parts_t parts;
+    apr_size_t len;
+    const char *why = NULL;
+
     /* Bounded: nothing longer than CORS_ORIGIN_MAX is read. */
     len = strnlen(origin, CORS_ORIGIN_MAX + 1);
     if (len <= CORS_ORIGIN_MAX &&
@@ -819,6 +847,16 @@ cors_origin_result_t cors_origins_match(const cors_origins_t *o,
                                (apr_ssize_t)(parts.host_len - i - 1))) {
                     why = "subdomain pattern with any port";
                 }
+            }
+        }
+    }
+    if (!why && o->wildcards) {
+        /* S3's wildcards: a handful per rule at most (100 rules). */
+        int i;
+        for (i = 0; !why && i < o->wildcards->nelts; i++) {
+            const char *w = APR_ARRAY_IDX(o->wildcards, i, const char *);
+            if (cors_wildcard_match(w, strlen(w), origin, len, 0)) {
+                why = "origin wildcard";
             }
         }
     }

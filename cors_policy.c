@@ -4,6 +4,7 @@
  * for one request - the browser's checks, made by the server beforehand.
  */
 #include <apr_strings.h>
+#include <apr_tables.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -34,6 +35,49 @@ cors_policy_t *cors_policy_make(apr_pool_t *p)
     pol->where[setting] =                                                      \
         add->field != (unset) ? add->where[setting] : base->where[setting]
 
+/* The settings a rule may hold besides its origins. */
+static int sets_rule_settings(const cors_policy_t *c)
+{
+    return c->credentials != CORS_UNSET || c->private_network != CORS_UNSET ||
+           c->max_age_str || c->methods || c->allow_headers ||
+           c->expose_headers || c->websocket != CORS_UNSET ||
+           c->debug != CORS_UNSET;
+}
+
+/* Inherited rules under a child scope that sets some of their settings:
+ * the nearest configuration wins, so the child's override every rule's
+ * own.  A child that sets none shares the list. */
+static apr_array_header_t *rules_override(apr_pool_t *p,
+                                          apr_array_header_t *rules,
+                                          const cors_policy_t *add)
+{
+    apr_array_header_t *out;
+    int i;
+    if (!sets_rule_settings(add)) {
+        return rules;
+    }
+    out = apr_array_make(p, rules->nelts, sizeof(cors_policy_t *));
+    for (i = 0; i < rules->nelts; i++) {
+        const cors_policy_t *r = APR_ARRAY_IDX(rules, i, cors_policy_t *);
+        cors_policy_t *o = apr_pmemdup(p, r, sizeof(*r));
+#define OVERRIDE(f, u)                                                         \
+    if (add->f != (u)) {                                                       \
+        o->f = add->f;                                                         \
+    }
+        OVERRIDE(credentials, CORS_UNSET);
+        OVERRIDE(private_network, CORS_UNSET);
+        OVERRIDE(max_age_str, NULL);
+        OVERRIDE(methods, NULL);
+        OVERRIDE(allow_headers, NULL);
+        OVERRIDE(expose_headers, NULL);
+        OVERRIDE(websocket, CORS_UNSET);
+        OVERRIDE(debug, CORS_UNSET);
+#undef OVERRIDE
+        APR_ARRAY_PUSH(out, cors_policy_t *) = o;
+    }
+    return out;
+}
+
 cors_policy_t *cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
                                  const cors_policy_t *add)
 {
@@ -50,14 +94,28 @@ cors_policy_t *cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
     }
     pol = apr_palloc(p, sizeof(*pol));
     pol->set = 1;
+    pol->name = NULL; /* scopes merge; rules do not */
+    pol->s3 = 0;
     INHERIT_AT(engine, CORS_UNSET, CORS_SET_ENGINE);
     INHERIT_AT(credentials, CORS_UNSET, CORS_SET_CREDENTIALS);
     INHERIT_AT(private_network, CORS_UNSET, CORS_SET_PRIVATE_NETWORK);
     INHERIT_AT(max_age_str, NULL, CORS_SET_MAX_AGE);
-    /* A child that sets a list replaces the parent's list. */
-    INHERIT_AT(origins, NULL, CORS_SET_ORIGINS);
-    pol->origin_values =
-        add->origins ? add->origin_values : base->origin_values;
+    /* A child that sets origins or rules replaces the parent's origins
+     * and rules; a child that sets other settings only keeps the parent's
+     * rules, and its settings override theirs. */
+    if (add->origins || add->rules) {
+        pol->origins = add->origins;
+        pol->origin_values = add->origin_values;
+        pol->where[CORS_SET_ORIGINS] = add->where[CORS_SET_ORIGINS];
+        pol->rules = add->rules;
+        pol->rules_vary = add->rules_vary;
+    } else {
+        pol->origins = base->origins;
+        pol->origin_values = base->origin_values;
+        pol->where[CORS_SET_ORIGINS] = base->where[CORS_SET_ORIGINS];
+        pol->rules = base->rules ? rules_override(p, base->rules, add) : NULL;
+        pol->rules_vary = base->rules_vary;
+    }
     INHERIT_AT(methods, NULL, CORS_SET_METHODS);
     INHERIT_AT(allow_headers, NULL, CORS_SET_ALLOW_HEADERS);
     INHERIT_AT(expose_headers, NULL, CORS_SET_EXPOSE_HEADERS);
@@ -69,14 +127,80 @@ cors_policy_t *cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
 
 int cors_policy_active(const cors_policy_t *pol)
 {
-    return pol && pol->engine != CORS_OFF && pol->origins &&
-           !cors_origins_empty(pol->origins);
+    return pol && pol->engine != CORS_OFF &&
+           ((pol->origins && !cors_origins_empty(pol->origins)) || pol->rules);
 }
 
-int cors_policy_credentials_conflict(const cors_policy_t *pol)
+static const char *where_or(const char *where)
 {
-    return pol->credentials == CORS_ON && pol->origins &&
+    return where ? where : "the configuration";
+}
+
+/* Whether one policy or rule holds "*" and credentials (an S3 rule never
+ * asks for them). */
+static int star_with_credentials(const cors_policy_t *pol, int credentials)
+{
+    return credentials == CORS_ON && !pol->s3 && pol->origins &&
            cors_origins_any(pol->origins);
+}
+
+const char *cors_policy_credentials_conflict(const cors_policy_t *pol)
+{
+    int i;
+    if (!pol->rules) {
+        return star_with_credentials(pol, pol->credentials)
+                   ? where_or(pol->credentials_where)
+                   : NULL;
+    }
+    for (i = 0; i < pol->rules->nelts; i++) {
+        const cors_policy_t *r = APR_ARRAY_IDX(pol->rules, i, cors_policy_t *);
+        if (r->credentials == CORS_UNSET
+                ? star_with_credentials(r, pol->credentials)
+                : star_with_credentials(r, r->credentials)) {
+            return where_or(r->credentials == CORS_UNSET
+                                ? pol->credentials_where
+                                : r->credentials_where);
+        }
+    }
+    return NULL;
+}
+
+int cors_policy_websocket(const cors_policy_t *pol)
+{
+    int i;
+    if (pol->websocket == CORS_ON || !pol->rules) {
+        return pol->websocket == CORS_ON;
+    }
+    for (i = 0; i < pol->rules->nelts; i++) {
+        if (APR_ARRAY_IDX(pol->rules, i, cors_policy_t *)->websocket ==
+            CORS_ON) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const char *cors_policy_add_rule(apr_pool_t *p, cors_policy_t *scope,
+                                 cors_policy_t *rule)
+{
+    if (scope->origins) {
+        return "origins are set outside the rules of this scope: put "
+               "CORSAllowOrigin and CORSAllowOriginMatch inside a <CORSRule>";
+    }
+    if (!rule->origins || cors_origins_empty(rule->origins)) {
+        return "a rule needs at least one origin: add CORSAllowOrigin or "
+               "CORSAllowOriginMatch to it";
+    }
+    if (!scope->rules) {
+        scope->rules = apr_array_make(p, 4, sizeof(cors_policy_t *));
+        scope->where[CORS_SET_ORIGINS] = rule->where[CORS_SET_ORIGINS];
+    }
+    APR_ARRAY_PUSH(scope->rules, cors_policy_t *) = rule;
+    /* An S3 rule echoes the origins it lists even beside "*". */
+    scope->rules_vary |= !cors_origins_any(rule->origins) ||
+                         (rule->s3 && cors_origins_count(rule->origins) > 1);
+    scope->set = 1;
+    return NULL;
 }
 
 const char *cors_parse_max_age(const char *value, int *seconds)
@@ -147,20 +271,60 @@ static void decide_expose(const cors_policy_t *pol, int credentials,
     }
 }
 
+/* Matches the Origin against a policy's (or a rule's) origins; *star says
+ * whether the answer is "*".  An S3 rule answers "*" only where no listed
+ * origin matched: a listed one is echoed, with credentials. */
+static cors_origin_result_t match_origin(const cors_policy_t *pol,
+                                         const char *origin, apr_pool_t *pool,
+                                         const char **how, int *star)
+{
+    cors_origin_result_t o;
+    *star = cors_origins_any(pol->origins);
+    if (!*star || !pol->s3) {
+        return cors_origins_match(pol->origins, origin, pool, how);
+    }
+    o = cors_origins_match_listed(pol->origins, origin, pool, how);
+    if (o == CORS_ORIGIN_ALLOWED) {
+        *star = 0;
+        return o;
+    }
+    *how = "*";
+    return CORS_ORIGIN_ALLOWED;
+}
+
+/* Whether the answer carries credentials: "*" and credentials never go
+ * together (where they meet through merging, credentials lose, so
+ * credentialed requests fail safe); an S3 rule sends them for every origin
+ * it lists, as S3 and HCP do. */
+static int credentials_of(const cors_policy_t *pol, int star)
+{
+    return !star && (pol->s3 || pol->credentials == CORS_ON);
+}
+
+/* Whether a rule lists a method: its CORSAllowMethods (or "*"), else GET,
+ * HEAD and POST.  Nothing is implied beyond what it lists, as on S3. */
+static int rule_lists_method(const cors_policy_t *rule, const char *m)
+{
+    if (!rule->methods) {
+        return cors_method_is_safelisted(m);
+    }
+    return cors_names_any(rule->methods) ||
+           cors_names_has(rule->methods, m, strlen(m));
+}
+
 /* CORSDebug On: a preflight from an allowed origin, refused for its
  * method, a header or private network access, is answered with the
  * policy's real lists, so that the browser's console names the check that
  * failed.  The browser still fails it: the lists do not hold what was
  * asked.  No Max-Age: nothing of it is cached. */
 static void debug_answer(const cors_policy_t *pol, const cors_request_t *req,
-                         int credentials, cors_decision_t *d)
+                         int star, int credentials, cors_decision_t *d)
 {
-    const char *origin = req->origin;
     if (pol->debug != CORS_ON) {
         return;
     }
     d->debug_answer = 1;
-    d->allow_origin = cors_origins_any(pol->origins) ? "*" : origin;
+    d->allow_origin = star ? "*" : req->origin;
     d->allow_credentials = credentials ? "true" : NULL;
     d->allow_methods = !pol->methods ? DEFAULT_METHODS
                        : cors_names_any(pol->methods) && credentials
@@ -170,38 +334,32 @@ static void debug_answer(const cors_policy_t *pol, const cors_request_t *req,
         pol->allow_headers ? cors_names_joined(pol->allow_headers) : NULL;
 }
 
-/* The preflight checks, in the browser's order: origin, method, headers,
- * then private network access. */
+/* The preflight checks past the origin, in the browser's order: method,
+ * headers, then private network access.  In a scope with rules
+ * (rule != 0) a method counts only where the rule lists it. */
 static void decide_preflight(const cors_policy_t *pol,
-                             const cors_request_t *req, int credentials,
-                             apr_pool_t *pool, cors_decision_t *d)
+                             const cors_request_t *req, int star,
+                             const char *how, int rule, apr_pool_t *pool,
+                             cors_decision_t *d)
 {
     const char *m = req->request_method;
-    const char *rule = NULL;
+    int credentials = credentials_of(pol, star);
     apr_size_t nheaders = 0;
-    cors_origin_result_t o;
 
     d->verdict = CORS_PREFLIGHT_REFUSED;
     d->vary = CORS_VARY_PREFLIGHT;
-
-    o = cors_origins_match(pol->origins, req->origin, pool, &rule);
-    if (o != CORS_ORIGIN_ALLOWED) {
-        set_detail_str(d,
-                       o == CORS_ORIGIN_MALFORMED ? "malformed Origin"
-                                                  : "origin not allowed",
-                       req->origin);
-        return;
-    }
     if (!cors_is_token(m, strlen(m))) {
         set_detail_str(d, "malformed Access-Control-Request-Method", m);
-        debug_answer(pol, req, credentials, d);
+        debug_answer(pol, req, star, credentials, d);
         return;
     }
-    if (!cors_method_is_safelisted(m) &&
-        !(pol->methods && (cors_names_any(pol->methods) ||
-                           cors_names_has(pol->methods, m, strlen(m))))) {
+    if (rule ? !rule_lists_method(pol, m)
+             : !cors_method_is_safelisted(m) &&
+                   !(pol->methods &&
+                     (cors_names_any(pol->methods) ||
+                      cors_names_has(pol->methods, m, strlen(m))))) {
         set_detail_str(d, "method not allowed", m);
-        debug_answer(pol, req, credentials, d);
+        debug_answer(pol, req, star, credentials, d);
         return;
     }
     if (req->request_headers) {
@@ -213,16 +371,16 @@ static void decide_preflight(const cors_policy_t *pol,
         case CORS_HEADERS_MALFORMED:
             set_detail(d, "malformed Access-Control-Request-Headers", bad,
                        bad_len);
-            debug_answer(pol, req, credentials, d);
+            debug_answer(pol, req, star, credentials, d);
             return;
         case CORS_HEADERS_DENIED:
             set_detail(d, "header not allowed", bad, bad_len);
-            debug_answer(pol, req, credentials, d);
+            debug_answer(pol, req, star, credentials, d);
             return;
         case CORS_HEADERS_TOO_MANY:
             set_detail(d, "more request headers than the policy lists", bad,
                        bad_len);
-            debug_answer(pol, req, credentials, d);
+            debug_answer(pol, req, star, credentials, d);
             return;
         case CORS_HEADERS_ALLOWED:
             break;
@@ -233,20 +391,20 @@ static void decide_preflight(const cors_policy_t *pol,
             set_detail_str(d,
                            "malformed Access-Control-Request-Private-Network",
                            req->request_private_network);
-            debug_answer(pol, req, credentials, d);
+            debug_answer(pol, req, star, credentials, d);
             return;
         }
         if (pol->private_network != CORS_ON) {
             set_detail_str(d, "private network access not allowed", NULL);
-            debug_answer(pol, req, credentials, d);
+            debug_answer(pol, req, star, credentials, d);
             return;
         }
         d->allow_private_network = "true";
     }
 
     d->verdict = CORS_PREFLIGHT_ALLOWED;
-    set_detail_str(d, rule, req->origin);
-    d->allow_origin = cors_origins_any(pol->origins) ? "*" : req->origin;
+    set_detail_str(d, how, req->origin);
+    d->allow_origin = star ? "*" : req->origin;
     d->allow_credentials = credentials ? "true" : NULL;
     if (!pol->methods) {
         d->allow_methods = DEFAULT_METHODS;
@@ -256,12 +414,13 @@ static void decide_preflight(const cors_policy_t *pol,
         d->allow_methods = cors_names_joined(pol->methods);
     }
     if (nheaders) {
-        if (cors_names_any(pol->allow_headers)) {
-            /* Never answer "*": the requested names, which passed the
-             * check, so hold Authorization only where it is listed.  With
-             * credentials browsers read "*" as a name; without, WebKit
-             * (WebKitGTK 2.50) lets a cached "*" cover Authorization too,
-             * which the Fetch standard and the policy never allow. */
+        if (cors_names_wide(pol->allow_headers)) {
+            /* Never answer "*" or a pattern: the requested names, which
+             * passed the check, so hold Authorization only where it is
+             * allowed.  With credentials browsers read "*" as a name;
+             * without, WebKit (WebKitGTK 2.50) lets a cached "*" cover
+             * Authorization too, which the Fetch standard and the policy
+             * never allow. */
             d->allow_headers =
                 cors_request_headers_join(pool, req->request_headers);
         } else {
@@ -269,6 +428,143 @@ static void decide_preflight(const cors_policy_t *pol,
         }
     }
     d->max_age = pol->max_age_str;
+}
+
+/* An actual request from an origin the policy (or rule) allows. */
+static void decide_allowed(const cors_policy_t *pol, const cors_request_t *req,
+                           int star, const char *how, cors_decision_t *d)
+{
+    int credentials = credentials_of(pol, star);
+    d->verdict = CORS_ALLOWED;
+    set_detail_str(d, how, req->origin);
+    d->allow_origin = star ? "*" : req->origin;
+    d->allow_credentials = credentials ? "true" : NULL;
+    decide_expose(pol, credentials, d);
+}
+
+/* A request matched by no rule, or a malformed Origin. */
+static void decide_unmatched(const cors_request_t *req, int preflight,
+                             cors_origin_result_t o, cors_decision_t *d)
+{
+    d->verdict = preflight ? CORS_PREFLIGHT_REFUSED : CORS_DISALLOWED;
+    set_detail_str(d,
+                   o == CORS_ORIGIN_MALFORMED ? "malformed Origin"
+                                              : "origin not allowed",
+                   req->origin);
+}
+
+/* A rule's settings, each taken from the scope where the rule leaves it
+ * unset: the scope's own defaults and, through merging, its parents'. */
+void cors_rule_resolve(const cors_policy_t *rule, const cors_policy_t *scope,
+                       cors_policy_t *out)
+{
+    *out = *rule;
+#define FALLBACK(f, u, setting)                                                \
+    if (out->f == (u)) {                                                       \
+        out->f = scope->f;                                                     \
+        out->where[setting] = scope->where[setting];                           \
+    }
+    FALLBACK(engine, CORS_UNSET, CORS_SET_ENGINE);
+    FALLBACK(credentials, CORS_UNSET, CORS_SET_CREDENTIALS);
+    FALLBACK(private_network, CORS_UNSET, CORS_SET_PRIVATE_NETWORK);
+    FALLBACK(max_age_str, NULL, CORS_SET_MAX_AGE);
+    FALLBACK(methods, NULL, CORS_SET_METHODS);
+    FALLBACK(allow_headers, NULL, CORS_SET_ALLOW_HEADERS);
+    FALLBACK(expose_headers, NULL, CORS_SET_EXPOSE_HEADERS);
+    FALLBACK(websocket, CORS_UNSET, CORS_SET_WEBSOCKET);
+    FALLBACK(debug, CORS_UNSET, CORS_SET_DEBUG);
+#undef FALLBACK
+    if (out->credentials_where == NULL) {
+        out->credentials_where = scope->credentials_where;
+    }
+}
+
+/*
+ * A scope with rules: the first rule that applies decides.  A preflight
+ * needs a rule whose origins match and that allows everything it asks; an
+ * actual request, a rule whose origins match and that lists its method.
+ * When none applies the request is refused as from an origin no rule
+ * lists; the reason is the first near miss (a rule whose origins matched),
+ * which the log names.
+ */
+static const cors_decision_t *decide_rules(const cors_policy_t *pol,
+                                           const cors_request_t *req,
+                                           apr_pool_t *pool)
+{
+    const cors_policy_t *const *rules =
+        (const cors_policy_t *const *)pol->rules->elts;
+    int n = pol->rules->nelts, i;
+    int preflight =
+        req->origin && req->request_method && !strcmp(req->method, "OPTIONS");
+    cors_decision_t *d, *miss = NULL;
+    cors_origin_result_t unmatched = CORS_ORIGIN_DENIED;
+    cors_policy_t eff;
+
+    if (!req->origin && pol->rules_vary) {
+        return &cors_not_cors;
+    }
+    d = apr_pcalloc(pool, sizeof(*d));
+    if (!req->origin) {
+        /* Every rule answers "*": the first that lists the method. */
+        for (i = 0; i < n; i++) {
+            cors_rule_resolve(rules[i], pol, &eff);
+            if (rule_lists_method(&eff, req->method)) {
+                d->rule = eff.name;
+                d->allow_origin = "*";
+                decide_expose(&eff, 0, d);
+                break;
+            }
+        }
+        return d;
+    }
+    for (i = 0; i < n; i++) {
+        const char *how = NULL;
+        int star = 0;
+        cors_origin_result_t o =
+            match_origin(rules[i], req->origin, pool, &how, &star);
+        if (o != CORS_ORIGIN_ALLOWED) {
+            if (o == CORS_ORIGIN_MALFORMED) {
+                unmatched = o;
+            }
+            continue;
+        }
+        cors_rule_resolve(rules[i], pol, &eff);
+        d->rule = eff.name;
+        if (preflight) {
+            decide_preflight(&eff, req, star, how, 1, pool, d);
+            if (d->verdict == CORS_PREFLIGHT_ALLOWED) {
+                return d;
+            }
+            if (!miss) {
+                miss = d;
+                d = apr_pcalloc(pool, sizeof(*d));
+            } else {
+                memset(d, 0, sizeof(*d));
+            }
+            continue;
+        }
+        if (rule_lists_method(&eff, req->method)) {
+            decide_allowed(&eff, req, star, how, d);
+            d->vary = pol->rules_vary ? "Origin" : NULL;
+            return d;
+        }
+        if (!miss) {
+            miss = d;
+            miss->verdict = CORS_DISALLOWED;
+            set_detail_str(miss, "method not listed by the rule", req->method);
+            miss->vary = pol->rules_vary ? "Origin" : NULL;
+            d = apr_pcalloc(pool, sizeof(*d));
+        }
+    }
+    if (miss) {
+        return miss;
+    }
+    d->rule = NULL;
+    decide_unmatched(req, preflight, unmatched, d);
+    d->vary = preflight         ? CORS_VARY_PREFLIGHT
+              : pol->rules_vary ? "Origin"
+                                : NULL;
+    return d;
 }
 
 const cors_field_t cors_fields[] = {
@@ -293,12 +589,15 @@ const cors_decision_t cors_not_cors = {.verdict = CORS_NOT_CORS,
 const cors_decision_t *cors_decide(const cors_policy_t *pol,
                                    const cors_request_t *req, apr_pool_t *pool)
 {
-    int any = cors_origins_any(pol->origins);
-    /* "*" and credentials never go together: where they meet through
-     * merging, credentials lose, so credentialed requests fail safe. */
-    int credentials = pol->credentials == CORS_ON && !any;
+    int any, star = 0;
     cors_decision_t *d;
+    const char *how = NULL;
+    cors_origin_result_t o;
 
+    if (pol->rules) {
+        return decide_rules(pol, req, pool);
+    }
+    any = cors_origins_any(pol->origins);
     if (!req->origin && !any) {
         return &cors_not_cors;
     }
@@ -311,36 +610,23 @@ const cors_decision_t *cors_decide(const cors_policy_t *pol,
         decide_expose(pol, 0, d);
         return d;
     }
+    o = match_origin(pol, req->origin, pool, &how, &star);
     if (req->request_method && !strcmp(req->method, "OPTIONS")) {
-        decide_preflight(pol, req, credentials, pool, d);
+        if (o != CORS_ORIGIN_ALLOWED) {
+            decide_unmatched(req, 1, o, d);
+            d->vary = CORS_VARY_PREFLIGHT;
+        } else {
+            decide_preflight(pol, req, star, how, 0, pool, d);
+        }
         return d;
     }
-
-    if (any) {
-        d->verdict = CORS_ALLOWED;
-        set_detail_str(d, "*", req->origin);
-        d->allow_origin = "*";
-        decide_expose(pol, 0, d);
-        return d;
+    if (!any) {
+        d->vary = "Origin";
     }
-    d->vary = "Origin";
-    switch (cors_origins_match(pol->origins, req->origin, pool, &d->reason)) {
-    case CORS_ORIGIN_ALLOWED:
-        d->verdict = CORS_ALLOWED;
-        d->detail = req->origin;
-        d->detail_len = strnlen(req->origin, 256);
-        d->allow_origin = req->origin;
-        d->allow_credentials = credentials ? "true" : NULL;
-        decide_expose(pol, credentials, d);
-        break;
-    case CORS_ORIGIN_DENIED:
-        d->verdict = CORS_DISALLOWED;
-        set_detail_str(d, "origin not allowed", req->origin);
-        break;
-    case CORS_ORIGIN_MALFORMED:
-        d->verdict = CORS_DISALLOWED;
-        set_detail_str(d, "malformed Origin", req->origin);
-        break;
+    if (o == CORS_ORIGIN_ALLOWED) {
+        decide_allowed(pol, req, star, how, d);
+    } else {
+        decide_unmatched(req, 0, o, d);
     }
     return d;
 }

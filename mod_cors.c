@@ -89,6 +89,11 @@ static const char *public_suffix_with_credentials(cmd_parms *cmd,
 
 static cors_origins_t *scope_origins(cmd_parms *cmd, cors_policy_t *conf)
 {
+    /* A scope with rules keeps its origins in them (refused by the
+     * caller). */
+    if (conf->rules) {
+        return NULL;
+    }
     /* The first origin directive of a scope starts its own rule set:
      * inherited origins are replaced, not extended. */
     if (!conf->origins) {
@@ -99,12 +104,20 @@ static cors_origins_t *scope_origins(cmd_parms *cmd, cors_policy_t *conf)
     return conf->origins;
 }
 
+static const char *origins_outside_rules =
+    "this scope has <CORSRule> sections (or CORSRuleFile): put the origins "
+    "inside a <CORSRule>";
+
 static const char *cmd_allow_origin(cmd_parms *cmd, void *mconfig,
                                     const char *arg)
 {
     cors_policy_t *conf = setting(mconfig);
+    cors_origins_t *o = scope_origins(cmd, conf);
     const char *why =
-        cors_origins_add(scope_origins(cmd, conf), cmd->pool, arg);
+        o ? cors_origins_add(o, cmd->pool, arg) : origins_outside_rules;
+    if (!o) {
+        return refuse(cmd, arg, why);
+    }
     APR_ARRAY_PUSH(conf->origin_values, const char *) =
         apr_pstrcat(cmd->pool, "o", arg, NULL);
     if (!why && cors_policy_credentials_conflict(conf)) {
@@ -125,7 +138,11 @@ static const char *cmd_allow_origin_map(cmd_parms *cmd, void *mconfig,
     cors_policy_t *conf = setting(mconfig);
     cors_origins_t *o = scope_origins(cmd, conf);
     cors_map_t *map;
-    const char *why = cors_map_for_directive(cmd, arg, &map);
+    const char *why;
+    if (!o) {
+        return refuse(cmd, arg, origins_outside_rules);
+    }
+    why = cors_map_for_directive(cmd, arg, &map);
     APR_ARRAY_PUSH(conf->origin_values, const char *) =
         apr_pstrcat(cmd->pool, "p", arg, NULL);
     if (!why) {
@@ -145,8 +162,12 @@ static const char *cmd_allow_origin_match(cmd_parms *cmd, void *mconfig,
                                           const char *arg)
 {
     cors_policy_t *conf = setting(mconfig);
-    const char *why = cors_origins_add_regex(
-        scope_origins(cmd, conf), cmd->pool, arg, in_htaccess(cmd) ? 0 : 1);
+    cors_origins_t *o = scope_origins(cmd, conf);
+    const char *why;
+    if (!o) {
+        return refuse(cmd, arg, origins_outside_rules);
+    }
+    why = cors_origins_add_regex(o, cmd->pool, arg, in_htaccess(cmd) ? 0 : 1);
     APR_ARRAY_PUSH(conf->origin_values, const char *) =
         apr_pstrcat(cmd->pool, "m", arg, NULL);
     return why ? refuse(cmd, arg, why) : NULL;
@@ -263,6 +284,166 @@ static const char *cmd_debug(cmd_parms *cmd, void *mconfig, const char *arg)
     return parse_flag(cmd, arg, &conf->debug);
 }
 
+/* The directives a <CORSRule> section may hold: every CORS directive of a
+ * scope but CORSEngine (which switches the scope, not a rule) and rules. */
+static int rule_directive(const char *name)
+{
+    static const char *const allowed[] = {"CORSAllowOrigin",
+                                          "CORSAllowOriginMatch",
+                                          "CORSAllowOriginMap",
+                                          "CORSAllowMethods",
+                                          "CORSAllowHeaders",
+                                          "CORSExposeHeaders",
+                                          "CORSAllowCredentials",
+                                          "CORSMaxAge",
+                                          "CORSAllowPrivateNetwork",
+                                          "CORSWebSocketOrigin",
+                                          "CORSDebug",
+                                          NULL};
+    int i;
+    for (i = 0; allowed[i]; i++) {
+        if (!ap_cstr_casecmp(name, allowed[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Appends a rule to the scope, or says why not, with the rule's place. */
+static const char *add_rule(cmd_parms *cmd, cors_policy_t *scope,
+                            cors_policy_t *rule)
+{
+    const char *why = cors_policy_add_rule(cmd->pool, scope, rule);
+    return why ? apr_psprintf(cmd->pool, "%s %s: %s", cmd->cmd->name,
+                              rule->name, why)
+               : NULL;
+}
+
+/*
+ * <CORSRule [name]> ... </CORSRule>: one rule of the scope's ordered list.
+ * Its directives are read into a policy of its own (a configuration vector
+ * that holds only it), so that each is checked exactly as in a scope.
+ */
+static const char *cmd_rule(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    cors_policy_t *scope = setting(mconfig);
+    cors_policy_t *rule;
+    ap_conf_vector_t *vector;
+    const ap_directive_t *d;
+    ap_directive_t *self;
+    const command_rec *me;
+    const char *end = ap_strrchr_c(arg, '>');
+    const char *args, *name, *err;
+
+    if (!end) {
+        return "<CORSRule> lacks its closing '>'";
+    }
+    args = apr_pstrmemdup(cmd->temp_pool, arg, (apr_size_t)(end - arg));
+    name = ap_getword_conf(cmd->pool, &args);
+    if (*args) {
+        return apr_psprintf(cmd->pool,
+                            "<CORSRule %s %s>: a rule has one name at most (a "
+                            "word, used in logs)",
+                            name, args);
+    }
+    for (d = cmd->directive->first_child; d; d = d->next) {
+        if (!ap_cstr_casecmp(d->directive, "<CORSRule")) {
+            return apr_psprintf(cmd->pool,
+                                "<CORSRule> sections cannot be nested "
+                                "(%s:%d): close the first with </CORSRule>",
+                                d->filename, d->line_num);
+        }
+        if (!rule_directive(d->directive)) {
+            return apr_psprintf(
+                cmd->pool,
+                "%s (%s:%d) is not allowed in <CORSRule>: a "
+                "rule holds CORSAllowOrigin, "
+                "CORSAllowOriginMatch, CORSAllowMethods, "
+                "CORSAllowHeaders, CORSExposeHeaders, "
+                "CORSAllowCredentials, CORSMaxAge and the like; "
+                "write it outside the rule",
+                d->directive, d->filename, d->line_num);
+        }
+    }
+    rule = cors_policy_make(cmd->pool);
+    rule->set = 1;
+    rule->name = *name ? name : where(cmd);
+    vector = ap_create_per_dir_config(cmd->pool);
+    ap_set_module_config(vector, &cors_module, rule);
+    /* The walk leaves cmd naming the last directive it read. */
+    self = cmd->directive;
+    me = cmd->cmd;
+    err = ap_walk_config(self->first_child, cmd, vector);
+    cmd->directive = self;
+    cmd->cmd = me;
+    if (err) {
+        return err;
+    }
+    return add_rule(cmd, scope, rule);
+}
+
+/* Start-up warnings of a directive: once per start (httpd reads its
+ * configuration twice; "apachectl configtest" once), never for .htaccess,
+ * which is read on every request. */
+static void warn(cmd_parms *cmd, const char *text)
+{
+    if (in_htaccess(cmd) ||
+        (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG &&
+         ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_NORMAL)) {
+        return;
+    }
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                 APLOGNO(99006) "%s %s (%s): %s", cmd->cmd->name,
+                 cmd->directive->args, where(cmd), text);
+}
+
+/*
+ * CORSRuleFile path: the CORSRule elements of an S3/HCP CORSConfiguration
+ * document, in order, as rules of this scope with S3's semantics.
+ */
+static const char *cmd_rule_file(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    cors_policy_t *scope = setting(mconfig);
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    apr_array_header_t *rules = NULL;
+    apr_array_header_t *warnings =
+        apr_array_make(cmd->temp_pool, 1, sizeof(const char *));
+    const char *why;
+    int line = 0, i;
+
+    if (!path) {
+        return refuse(cmd, arg, "not a valid path");
+    }
+    why = cors_s3_read(cmd->pool, path, &rules, &line);
+    if (why) {
+        return line ? apr_psprintf(cmd->pool, "%s: '%s': %s, line %d: %s",
+                                   cmd->cmd->name, arg, path, line, why)
+                    : apr_psprintf(cmd->pool, "%s: '%s': %s: %s",
+                                   cmd->cmd->name, arg, path, why);
+    }
+    for (i = 0; i < rules->nelts; i++) {
+        const cors_s3_rule_t *r = &APR_ARRAY_IDX(rules, i, cors_s3_rule_t);
+        const char *at = apr_psprintf(cmd->pool, "%s:%d", path, r->line);
+        cors_policy_t *rule;
+        int w;
+        why = cors_s3_rule_policy(cmd->pool, r, at, warnings, &rule);
+        if (!why) {
+            why = cors_policy_add_rule(cmd->pool, scope, rule);
+        }
+        if (why) {
+            return apr_psprintf(cmd->pool, "%s: '%s': %s: %s", cmd->cmd->name,
+                                arg, at, why);
+        }
+        for (w = 0; w < warnings->nelts; w++) {
+            warn(cmd,
+                 apr_pstrcat(cmd->temp_pool, at, ": ",
+                             APR_ARRAY_IDX(warnings, w, const char *), NULL));
+        }
+        apr_array_clear(warnings);
+    }
+    return NULL;
+}
+
 /* OR_FILEINFO: everywhere in the configuration, and in .htaccess under
  * AllowOverride FileInfo, like mod_headers' Header. */
 static const command_rec cors_cmds[] = {
@@ -303,6 +484,12 @@ static const command_rec cors_cmds[] = {
                   OR_FILEINFO,
                   "On to refuse WebSocket upgrades from origins the policy "
                   "does not allow"),
+    AP_INIT_RAW_ARGS("<CORSRule", cmd_rule, NULL, OR_FILEINFO,
+                     "An ordered rule: origins and what they may do; the "
+                     "first rule that applies to a request decides"),
+    AP_INIT_TAKE1("CORSRuleFile", cmd_rule_file, NULL, OR_FILEINFO,
+                  "An S3/HCP CORSConfiguration XML document whose CORSRule "
+                  "elements are added to this scope's rules, in order"),
     AP_INIT_TAKE1("CORSEngine", cmd_engine, NULL, OR_FILEINFO,
                   "Off to switch CORS handling off in this scope and below; "
                   "ReportOnly to decide and log without changing responses"),

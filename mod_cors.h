@@ -5,7 +5,11 @@
  * The verdict on a request that carries Origin, in a scope with a policy,
  * is published under these names (values: "allowed", "disallowed",
  * "preflight-allowed", "preflight-refused"):
- *   - the request note CORS_NOTE, for mod_log_config's %{cors}n;
+ *   - the request note CORS_NOTE, for mod_log_config's %{cors}n; in a
+ *     scope with rules, followed by " rule=" and the rule's name; where
+ *     an origin map (CORSAllowOriginMap) allowed the origin, followed by
+ *     " map=" and the map ("txt:/etc/apache2/origins.txt", "dbm:/path",
+ *     "redis://host:port/prefix");
  *   - the environment variable CORS_ENV, for CGI, SSI, mod_rewrite's
  *     %{ENV:CORS_VERDICT} and other modules.
  */
@@ -20,10 +24,5 @@
  * out are those mod_cors would have sent, else "differs: " and the name of
  * the first field that differs (for mod_log_config's %{cors-report}n). */
 #define CORS_REPORT_NOTE "cors-report"
-
-/* When an origin map (CORSAllowOriginMap) allowed the origin, the request
- * note CORS_MAP_NOTE names it ("txt:/etc/apache2/origins.txt",
- * "dbm:/path", "redis://host:port/prefix"), for %{cors-map}n. */
-#define CORS_MAP_NOTE "cors-map"
 
 #endif /* MOD_CORS_H */

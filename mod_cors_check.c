@@ -119,7 +119,9 @@ static void read_scope(walk_t *w, const ap_directive_t *first, scope_t *sc)
         if (d->first_child || d->directive[0] == '<') {
             continue; /* a nested section: read on its own */
         }
-        if (is_origin(d)) {
+        if (is_origin(d) || is(d, "CORSRuleFile")) {
+            /* A CORSRuleFile's rules hold origins; its '*' rules never
+             * send credentials. */
             sc->origin = d;
             sc->origin_star =
                 is(d, "CORSAllowOrigin") && has_word(w->p, d->args, "*") ? d
@@ -201,12 +203,14 @@ static void check_methods(walk_t *w, const ap_directive_t *d)
     }
 }
 
-/* Whether a section's own lines set an origin. */
+/* Whether a section's own lines set an origin (or rules, which hold
+ * them). */
 static int sets_origin(const ap_directive_t *first)
 {
     const ap_directive_t *d;
     for (d = first; d; d = d->next) {
-        if (!d->first_child && is_origin(d)) {
+        if (is(d, "<CORSRule") ||
+            (!d->first_child && (is_origin(d) || is(d, "CORSRuleFile")))) {
             return 1;
         }
     }

@@ -353,6 +353,23 @@ static cors_setting_t deciding_setting(const cors_decision_t *d)
     return CORS_SET_ORIGINS;
 }
 
+/* Where the setting that decided was written: in the rule that decided,
+ * or the scope's. */
+static const char *where_decided(const cors_policy_t *pol,
+                                 const cors_decision_t *d, cors_setting_t s)
+{
+    int i;
+    for (i = 0; d->rule && pol->rules && i < pol->rules->nelts; i++) {
+        const cors_policy_t *r = APR_ARRAY_IDX(pol->rules, i, cors_policy_t *);
+        if (r->name == d->rule) {
+            cors_policy_t eff;
+            cors_rule_resolve(r, pol, &eff);
+            return eff.where[s];
+        }
+    }
+    return pol->where[s];
+}
+
 /* One setting: its value (already escaped or a JSON array) and where. */
 static void setting_out(info_out *o, int *first, cors_setting_t s,
                         const char *value, int is_default,
@@ -380,16 +397,57 @@ static const char *names_value(info_out *o, const cors_names_t *n,
     return esc(o, j ? j : dflt);
 }
 
+static void settings_out(info_out *o, const cors_policy_t *pol);
+
+/* A scope with rules: each rule, as it applies (its settings or the
+ * scope's), in order. */
+static void rules_out(info_out *o, const cors_policy_t *pol)
+{
+    int i;
+    put(o, o->text ? "rules:\n" : ",\n  \"rules\": [");
+    for (i = 0; i < pol->rules->nelts; i++) {
+        const cors_policy_t *r = APR_ARRAY_IDX(pol->rules, i, cors_policy_t *);
+        cors_policy_t eff;
+        cors_rule_resolve(r, pol, &eff);
+        if (o->text) {
+            put(o,
+                apr_psprintf(o->r->pool, "  rule %d: %s%s\n", i + 1,
+                             esc(o, r->name), r->s3 ? " (S3 CORSRule)" : ""));
+        } else {
+            put(o, apr_psprintf(o->r->pool,
+                                "%s\n  {\"name\": %s, \"s3\": %s, "
+                                "\"settings\": ",
+                                i ? "," : "", esc(o, r->name),
+                                r->s3 ? "true" : "false"));
+        }
+        settings_out(o, &eff);
+        if (!o->text) {
+            put(o, "}");
+        }
+    }
+    if (!o->text) {
+        put(o, "\n  ]");
+    }
+}
+
 static void policy_out(info_out *o, const cors_policy_t *pol)
 {
-    int first = 1;
-    const char *origins;
     cors_policy_t none;
-
     if (!pol) {
         none = *cors_policy_make(o->r->pool);
         pol = &none;
     }
+    settings_out(o, pol);
+    if (pol->rules) {
+        rules_out(o, pol);
+    }
+}
+
+static void settings_out(info_out *o, const cors_policy_t *pol)
+{
+    int first = 1;
+    const char *origins;
+
     if (pol->origin_values) {
         /* CORSAllowOrigin values as written, "match <regex>" for
          * CORSAllowOriginMatch, "map <source>" for CORSAllowOriginMap */
@@ -411,7 +469,9 @@ static void policy_out(info_out *o, const cors_policy_t *pol)
             origins = apr_pstrcat(o->r->pool, "[", origins, "]", NULL);
         }
     } else {
-        origins = o->text ? "(none: no policy)" : "[]";
+        origins = o->text ? (pol->rules ? "(in the rules below)"
+                                        : "(none: no policy)")
+                          : "[]";
     }
     if (!o->text) {
         put(o, "[");
@@ -657,7 +717,10 @@ static int info_answer(request_rec *r)
     } else {
         d = cors_decide(pol, &req, r->pool);
         verdict = cors_verdict_name(d->verdict);
-        note = pr.origin ? verdict : NULL;
+        note = !pr.origin ? NULL
+               : d->rule
+                   ? apr_pstrcat(r->pool, verdict, " rule=", d->rule, NULL)
+                   : verdict;
     }
 
     /* JSON or text */
@@ -690,10 +753,14 @@ static int info_answer(request_rec *r)
                                  esc(&o, apr_pstrmemdup(r->pool, d->detail,
                                                         d->detail_len))));
         }
+        if (d && d->rule) {
+            put(&o, apr_psprintf(r->pool, "  rule: %s\n", esc(&o, d->rule)));
+        }
         if (d && d->verdict != CORS_NOT_CORS) {
             cors_setting_t s = deciding_setting(d);
             put(&o, apr_psprintf(r->pool, "  decided by: %s at %s\n",
-                                 directive_of[s], esc(&o, pol->where[s])));
+                                 directive_of[s],
+                                 esc(&o, where_decided(pol, d, s))));
         }
         put(&o, apr_psprintf(r->pool, "  logged as: %%{cors}n = %s\n",
                              note ? note : "-"));
@@ -743,12 +810,15 @@ static int info_answer(request_rec *r)
                      esc(&o, d && d->detail ? apr_pstrmemdup(r->pool, d->detail,
                                                              d->detail_len)
                                             : NULL)));
+    put(&o, apr_psprintf(r->pool, "  \"rule\": %s,\n",
+                         esc(&o, d ? d->rule : NULL)));
     if (d && d->verdict != CORS_NOT_CORS) {
         cors_setting_t s = deciding_setting(d);
-        put(&o, apr_psprintf(r->pool,
-                             "  \"decided_by\": {\"directive\": \"%s\", "
-                             "\"where\": %s},\n",
-                             directive_of[s], esc(&o, pol->where[s])));
+        put(&o,
+            apr_psprintf(r->pool,
+                         "  \"decided_by\": {\"directive\": \"%s\", "
+                         "\"where\": %s},\n",
+                         directive_of[s], esc(&o, where_decided(pol, d, s))));
     } else {
         put(&o, "  \"decided_by\": null,\n");
     }

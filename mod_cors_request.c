@@ -96,15 +96,21 @@ static void publish(request_rec *r, const cors_state_t *st,
                     const cors_decision_t *d)
 {
     const char *name = cors_verdict_name(d->verdict);
+    const char *note = name;
     const char *origin = st->origin;
     const char *detail = "";
     const char *where;
 
-    apr_table_setn(r->notes, CORS_NOTE, name);
+    /* In a scope with rules, the note names the rule that decided; where
+     * an origin map allowed the origin, the map. */
+    if (d->rule) {
+        note = apr_pstrcat(r->pool, note, " rule=", d->rule, NULL);
+    }
     if ((d->verdict == CORS_ALLOWED || d->verdict == CORS_PREFLIGHT_ALLOWED) &&
         d->reason && !strncmp(d->reason, "map ", 4)) {
-        apr_table_setn(r->notes, CORS_MAP_NOTE, d->reason + 4);
+        note = apr_pstrcat(r->pool, note, " map=", d->reason + 4, NULL);
     }
+    apr_table_setn(r->notes, CORS_NOTE, note);
     cors_count(d->verdict);
     if (d != st->decision) {
         apr_table_setn(r->subprocess_env, CORS_ENV, name);
@@ -121,11 +127,12 @@ static void publish(request_rec *r, const cors_state_t *st,
     /* Where the scope's origin rules were set: the file and line. */
     where = st->policy->where[CORS_SET_ORIGINS];
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                  APLOGNO(99001) "%s %s %s: origin '%s': %s%s (%s)",
+                  APLOGNO(99001) "%s %s %s: origin '%s': %s%s%s%s (%s)",
                   loggable(r->pool, r->method, strlen(r->method)),
                   loggable(r->pool, r->uri, strlen(r->uri)), name,
                   loggable(r->pool, origin, strlen(origin)),
-                  d->reason ? d->reason : "", detail,
+                  d->reason ? d->reason : "", detail, d->rule ? ", rule " : "",
+                  d->rule ? ap_escape_logitem(r->pool, d->rule) : "",
                   where ? ap_escape_logitem(r->pool, where) : "?");
 }
 
@@ -155,10 +162,8 @@ static int first_report(const char *where)
     return 0;
 }
 
-static void warn_credentials_conflict(request_rec *r, const cors_policy_t *pol)
+static void warn_credentials_conflict(request_rec *r, const char *where)
 {
-    const char *where =
-        pol->credentials_where ? pol->credentials_where : "the configuration";
     if (first_report(where)) {
         ap_log_rerror(
             APLOG_MARK, APLOG_WARNING, 0, r,
@@ -192,6 +197,7 @@ static cors_state_t *decide(request_rec *r, const cors_policy_t *pol,
     cors_state_t *st;
     cors_request_t req = {r->method, origin, NULL, NULL, NULL};
     const cors_decision_t *d;
+    const char *conflict;
 
     if (origin && r->method_number == M_OPTIONS) {
         req.request_method =
@@ -206,8 +212,9 @@ static cors_state_t *decide(request_rec *r, const cors_policy_t *pol,
     d = origin && r->prev && answers_a_preflight(r)
             ? &answered_elsewhere
             : cors_decide(pol, &req, r->pool);
-    if (cors_policy_credentials_conflict(pol)) {
-        warn_credentials_conflict(r, pol);
+    conflict = cors_policy_credentials_conflict(pol);
+    if (conflict) {
+        warn_credentials_conflict(r, conflict);
     }
     if (d == &cors_not_cors) {
         /* shared: nothing allocated */
@@ -355,7 +362,7 @@ int cors_fixups(request_rec *r)
         /* Browsers apply no CORS to WebSocket handshakes: the Origin check
          * is the only defence against cross-site WebSocket hijacking, and
          * it must come before any backend is contacted. */
-        if (st->policy->websocket == CORS_ON && is_websocket_upgrade(r)) {
+        if (cors_policy_websocket(st->policy) && is_websocket_upgrade(r)) {
             ap_log_rerror(
                 APLOG_MARK, APLOG_DEBUG, 0, r,
                 APLOGNO(99003) "WebSocket upgrade refused: origin not allowed");
@@ -733,6 +740,7 @@ apr_status_t cors_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         bare->detail = d->detail;
         bare->detail_len = d->detail_len;
         bare->vary = d->vary;
+        bare->rule = d->rule;
         d = bare;
     }
     if (st->origin) {

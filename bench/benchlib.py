@@ -30,11 +30,13 @@ FLOOR_SRC = os.environ.get("FLOOR_SRC", os.path.join(
     os.path.dirname(REPO), "shared", "floor", "mod_corsfloor.c"))
 # module .so per configuration kind; the floor's is set by build_floor()
 SO = {"cors": os.environ.get("MOD_CORS_SO", os.path.join(REPO, ".libs", "mod_cors.so")),
+      "rules": os.environ.get("MOD_CORS_SO", os.path.join(REPO, ".libs", "mod_cors.so")),
       "floor": None}
 # mod_cors with the origins in a map (CORSAllowOriginMap txt: or dbm:)
 SO["maptxt"] = SO["mapdbm"] = SO["cors"]
-CORS_KINDS = ("cors", "maptxt", "mapdbm")
-MODULE_NAME = {"cors": "cors_module", "floor": "corsfloor_module",
+# The kinds that run mod_cors's policy in /c/.
+CORS_KINDS = ("cors", "rules", "maptxt", "mapdbm")
+MODULE_NAME = {"cors": "cors_module", "rules": "cors_module", "floor": "corsfloor_module",
                "maptxt": "cors_module", "mapdbm": "cors_module"}
 
 
@@ -71,7 +73,9 @@ ALLOWED_HEADERS = ["Content-Type", "X-Requested-With", "Authorization"] + [
 ACRH_NAMES = ",".join([h.lower() for h in ALLOWED_HEADERS if h != "Authorization"] * 400)
 HOST, STATIC_FILE = "bench.test", "f.txt"
 TITLES = {"nocors": "no CORS", "floor": "floor", "cors": "mod_cors", "recipe": "recipe",
-          "maptxt": "mod_cors txt: map", "mapdbm": "mod_cors dbm: map"}
+          "rules": "mod_cors rules", "maptxt": "mod_cors txt: map",
+          "mapdbm": "mod_cors dbm: map"}
+
 
 
 MAP_LOCK = threading.Lock()  # callgrind runs write their configurations in threads
@@ -121,15 +125,21 @@ class Config:
 
     def __init__(self, name):
         base, self.status = re.subn(r"-status$", "", name)
-        m = re.fullmatch(r"(nocors)|(floor|cors|recipe|maptxt|mapdbm)-([1-9]\d*)([km]?)", base)
+        m = re.fullmatch(r"(nocors)|(floor|cors|recipe|rules|maptxt|mapdbm)-([1-9]\d*)([km]?)",
+                         base)
         if not m:
             raise ValueError("unknown configuration %r (nocors, floor-N, cors-N, recipe-N, "
-                             "maptxt-N, mapdbm-N, a -status suffix; N: 1, 1k, 100k, 1m, ...)"
-                             % name)
+                             "rules-R, maptxt-N, mapdbm-N, a -status suffix; N: 1, 1k, "
+                             "100k, 1m, ...)" % name)
         self.base = base
         self.name, self.kind = name, m.group(1) or m.group(2)
         self.n = int(m.group(3) or 0) * {"k": 1000, "m": 1000000}.get(m.group(4), 1)
         self.root = None  # set by write_config: where a map's file is
+        # rules-R: R <CORSRule> sections, the one that matches last, holding
+        # cors-1k's policy; the others 100 origins each that never match.
+        self.rules = 0
+        if self.kind == "rules":
+            self.rules, self.n = self.n, 1000
         # in the middle of the list: the recipe's regex tries alternatives in order
         self.allowed_origin = origin(self.n // 2 if self.n else 500)
         self.title = TITLES[self.kind] + (", " + name.split("-")[1] if self.n else "") + (
@@ -160,6 +170,15 @@ class Config:
             mods.append("LoadModule %s %s" % (MODULE_NAME[self.kind], self.so))
         if self.kind == "floor":
             return mods, self.origin_lines("FloorOrigin"), ["# no CORS"]
+        if self.kind == "rules":
+            scope = []
+            for r in range(self.rules - 1):
+                scope += ["<CORSRule miss%d>" % r, "    CORSAllowOrigin " + " ".join(
+                    "https://r%d-%d.example.com" % (r, i) for i in range(100)),
+                    "    CORSAllowMethods GET HEAD POST PUT DELETE PATCH", "</CORSRule>"]
+            last = Config("cors-1k")._text()[2]
+            return mods, [], scope + ["<CORSRule match>"] + [
+                "    " + line for line in last] + ["</CORSRule>"]
         if self.kind in ("cors", "maptxt", "mapdbm"):
             origins = self.origin_lines("CORSAllowOrigin") if self.kind == "cors" else [
                 "CORSAllowOriginMap %s:%s" % ("txt" if self.kind == "maptxt" else "dbm",
@@ -258,7 +277,8 @@ KeepAliveTimeout 600
     {star}
 </Location>
 """.format(root=root, mpm=mpmconf, server="\n".join(server), scope="\n    ".join(scope),
-           star="CORSAllowHeaders *" if any(l.startswith("CORS") for l in scope) else "# no CORS")
+           star="CORSAllowHeaders *" if any(l.startswith(("CORS", "<CORS")) for l in scope)
+           else "# no CORS")
     path = os.path.join(root, tag + ".conf")
     with open(path, "w") as f:
         f.write(text)

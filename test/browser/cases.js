@@ -103,6 +103,18 @@ const CASES = [
     req: { path: '/starauth/echo.cgi', headers: { 'Authorization': 'Bearer t0k3n', 'X-Anything': 'a' } },
     expect: { status: 200, body: ['authorization=Bearer t0k3n'] },
     module: ['OPTIONS preflight-allowed 204', 'GET allowed 200'], why: 'CORSAllowHeaders * Authorization' },
+  // --- ordered rules: the application's origin with credentials and PUT, everyone GET
+  { id: 'rules-app-put-credentials', page: 'allowed',
+    req: { path: '/rules/echo.cgi', method: 'PUT', body: 'x', credentials: 'include' },
+    expect: { status: 200, body: ['method=PUT', 'sid=page-cookie'], headers: EXPOSE },
+    module: ['OPTIONS preflight-allowed rule=app 204', 'PUT allowed rule=app 200'],
+    why: 'the first rule lists the page\'s origin, PUT and credentials' },
+  { id: 'rules-foreign-put', page: 'foreign', req: { path: '/rules/echo.cgi', method: 'PUT', body: 'x' },
+    expect: 'blocked', module: ['OPTIONS preflight-refused rule=public 403'],
+    why: 'the "*" rule lists GET only: no rule allows PUT from another origin' },
+  { id: 'rules-foreign-get', page: 'foreign', req: { path: '/rules/echo.cgi' },
+    expect: { status: 200, body: ['method=GET'], headers: EXPOSE },
+    module: ['GET allowed rule=public 200'], why: 'the "*" rule: readable by any page, without credentials' },
   // --- credentials
   { id: 'cred-setcookie', page: 'allowed', req: { path: '/cred/setcookie.cgi', credentials: 'include' },
     expect: { status: 200, body: ['cookie-set'], headers: { 'x-exposed': 'exposed-value' } },

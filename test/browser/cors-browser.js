@@ -143,7 +143,7 @@ printf 'cookie-set\\n'
 // Directories under the API's DocumentRoot, each a scope of its own.
 const SCOPES = ['api', 'star', 'starauth', 'cred', 'credstar', 'secure', 'maxage',
   'maxage0', 'nomaxage', 'merge', 'merge/cred', 'multi', 'pna', 'public', 'ports', 'regex', 'nocors',
-  'starcache', 'starauthcache', 'credports', 'maxagebig', 'hta', 'debug'];
+  'starcache', 'starauthcache', 'credports', 'maxagebig', 'hta', 'debug', 'rules'];
 
 function writeFile(p, content, mode) {
   fs.mkdirSync(path.dirname(p), { recursive: true, mode: 0o755 });
@@ -322,6 +322,18 @@ CustomLog "${dir}/logs/access.log" cors
         CORSAllowMethods *
         CORSAllowHeaders *
         CORSExposeHeaders *
+    </Location>
+    <Location /rules>
+        CORSExposeHeaders X-Exposed
+        <CORSRule app>
+            CORSAllowOrigin ${allowed}
+            CORSAllowMethods GET PUT
+            CORSAllowCredentials On
+        </CORSRule>
+        <CORSRule public>
+            CORSAllowOrigin *
+            CORSAllowMethods GET
+        </CORSRule>
     </Location>
     <Location /starcache>
         CORSAllowOrigin ${allowed}

@@ -30,7 +30,9 @@
  *  - cors_names_has() agrees with a case-insensitive (headers) or
  *    byte-exact (methods) lookup of the accepted values;
  *  - configuration: accepted values are tokens or "*"; CORSAllowHeaders
- *    refuses Cookie, Host, Origin, Sec-*, Proxy-*; CORSAllowMethods refuses
+ *    refuses Cookie, Host, Origin, Sec-*, Proxy-* (patterns too), and
+ *    patterns with two '*'; a pattern (one '*') allows every name it
+ *    matches, case-insensitively, of any length, Authorization aside; CORSAllowMethods refuses
  *    CONNECT/TRACE/TRACK in any case, lower-case spellings of standard
  *    methods, and "*" together with methods; CORSExposeHeaders refuses
  *    Set-Cookie and "*" together with names; ordinary tokens are accepted;
@@ -60,6 +62,9 @@ typedef struct {
     size_t lens[MAX_NAMES];
     int n;
     int any;
+    /* CORSAllowHeaders name patterns: one '*', any run of name bytes */
+    const char *patterns[MAX_NAMES];
+    int np;
 } refnames_t;
 
 static refnames_t g_fixed_ref[3];
@@ -84,11 +89,19 @@ static int refnames_has_exact(const refnames_t *r, const char *s, size_t len)
 
 static int ref_header_allowed(const refnames_t *r, const char *s, size_t len)
 {
+    int i;
     if (!r)
         return 0;
     if (refnames_has_ci(r, s, len))
         return 1;
-    return r->any && !ref_ieq(s, len, "authorization");
+    if (ref_ieq(s, len, "authorization"))
+        return 0; /* listed by name, or never */
+    if (r->any)
+        return 1;
+    for (i = 0; i < r->np && len <= REF_WILD_MAX; i++)
+        if (ref_wildcard(r->patterns[i], strlen(r->patterns[i]), s, len, 1))
+            return 1;
+    return 0;
 }
 
 #define REF_MAX_DUP_CHECK 512
@@ -238,7 +251,8 @@ static void check_value(const cors_names_t *set, const refnames_t *ref,
      * the policy), never one like this, however many separators, blanks
      * and empty elements it holds. */
     browser_like = !rp.dup;
-    star = ref && ref->any;
+    /* "*" or a pattern: any number of names may be allowed */
+    star = ref && (ref->any || ref->np);
     if (r == CORS_HEADERS_TOO_MANY) {
         REF_CHECK(!star, "\"%s\": TOO_MANY although the set holds \"*\"",
                   SHOW(v));
@@ -399,7 +413,9 @@ static void add_names(cors_names_kind_t kind, cors_names_t *set,
              * bytes may be refused: no browser sends them) */
             if (tok && !is_star && !seen && strlen(v) <= 128) {
                 if (kind == CORS_NAMES_REQUEST_HEADERS)
-                    REF_CHECK(forbidden_request_header(v),
+                    REF_CHECK(forbidden_request_header(v) ||
+                                  (strchr(v, '*') &&
+                                   strchr(v, '*') != strrchr(v, '*')),
                               "CORSAllowHeaders refused \"%s\": %s", SHOW(v),
                               SHOW(err));
                 else if (kind == CORS_NAMES_METHODS)
@@ -436,6 +452,17 @@ static void add_names(cors_names_kind_t kind, cors_names_t *set,
         if (kind == CORS_NAMES_RESPONSE_HEADERS)
             REF_CHECK(!ref_ieq(v, strlen(v), "set-cookie"),
                       "CORSExposeHeaders accepted Set-Cookie");
+        if (kind == CORS_NAMES_REQUEST_HEADERS && !is_star && strchr(v, '*')) {
+            /* a pattern: one '*', matched, never looked up */
+            REF_CHECK(strchr(v, '*') == strrchr(v, '*'),
+                      "CORSAllowHeaders accepted \"%s\" (two '*')", SHOW(v));
+            if (ref->np < MAX_NAMES)
+                ref->patterns[ref->np++] = v;
+            if (jo + strlen(v) + 3 < sizeof(joined))
+                jo += (size_t)snprintf(joined + jo, sizeof(joined) - jo,
+                                       "%s%s", jo ? ", " : "", v);
+            continue;
+        }
         if (is_star)
             star = 1, ref->any = 1;
         else
@@ -565,7 +592,7 @@ static void check_preflight(const cors_names_t *set, const refnames_t *ref,
         if (rp.count == 0) {
             REF_CHECK(!d.allow_headers,
                       "-Allow-Headers without requested names");
-        } else if (set && cors_names_any(set)) {
+        } else if (set && cors_names_wide(set)) {
             /* never "*" (literal with credentials; WebKit lets a cached
              * "*" cover Authorization): echo the names */
             REF_CHECK(d.allow_headers && !strcmp(d.allow_headers, rp.joined),

@@ -564,4 +564,40 @@ static inline int ref_rule_matches(const ref_rule_t *r, const char *o, size_t le
     return ref_labels(p.host, p.host_len - hl - 1);
 }
 
+/* ---- '*' patterns (S3's AllowedOrigin and AllowedHeader) ----------- */
+
+#define REF_WILD_MAX 1024
+
+/* Whether s[0..slen) matches pattern[0..plen), where '*' is any run of
+ * bytes (none included) and every other byte stands for itself (ASCII
+ * letters of either case when nocase).  Dynamic programming over
+ * prefixes, one row per pattern byte: row[j] says whether the pattern so
+ * far matches s[0..j).  slen must not exceed REF_WILD_MAX. */
+static inline int ref_wildcard(const char *pattern, size_t plen,
+                               const char *s, size_t slen, int nocase)
+{
+    static unsigned char row[REF_WILD_MAX + 1], next[REF_WILD_MAX + 1];
+    size_t i, j;
+    if (slen > REF_WILD_MAX)
+        abort();
+    memset(row, 0, slen + 1);
+    row[0] = 1; /* the empty pattern matches the empty string */
+    for (i = 0; i < plen; i++) {
+        int c = (unsigned char)pattern[i];
+        memset(next, 0, slen + 1);
+        for (j = 0; j <= slen; j++) {
+            if (c == '*') {
+                /* '*' takes nothing (row[j]) or one more byte */
+                next[j] = row[j] || (j > 0 && next[j - 1]);
+            } else if (j > 0) {
+                int d = (unsigned char)s[j - 1];
+                int same = nocase ? ref_lower(c) == ref_lower(d) : c == d;
+                next[j] = row[j - 1] && same;
+            }
+        }
+        memcpy(row, next, slen + 1);
+    }
+    return row[slen];
+}
+
 #endif /* CORS_FUZZ_REF_H */

@@ -32,7 +32,7 @@ __all__ = [
     "SLOW", "ORIGIN", "OTHER", "ACAO", "ACAC", "ACEH", "PREFLIGHT_VARY",
     "granted", "not_granted", "untouched", "served", "expose_set",
     "assert_preflight_allowed", "assert_preflight_refused",
-    "send", "check_granted", "preflight", "preflight_headers", "H2Resp", "h2_request",
+    "send", "check_granted", "preflight", "check_preflight", "preflight_headers", "H2Resp", "h2_request",
     "cgi_script", "CGI", "CGI_OWN_CORS", "recorder_cgi", "PRINTENV_CGI",
     "make_htpasswd", "shared_dir", "read_lines", "wait_for",
     "split_responses", "table", "costly",
@@ -234,6 +234,17 @@ def preflight(srv, path, origin=ORIGIN, method="GET", req_headers=None,
     return srv.request("OPTIONS", path,
                        headers=preflight_headers(origin, method, req_headers,
                                                  extra))
+
+
+def check_preflight(srv, path, origin, method, req_headers, want):
+    """A row of a preflight table: want is None (refused) or the keyword
+    arguments of assert_preflight_allowed (origin: the request's by
+    default)."""
+    r = preflight(srv, path, origin, method, req_headers)
+    if want is None:
+        assert_preflight_refused(r)
+    else:
+        assert_preflight_allowed(r, **dict(dict(origin=origin), **want))
 
 
 class H2Resp(Resp):

@@ -174,11 +174,17 @@ def test_txt_missing_file_keeps_the_last_version(httpd):
 
 
 def test_decision_log_and_note_name_the_map(httpd):
-    srv = httpd(txt_conf(extra='LogFormat "%{cors}n %{cors-map}n" mapnote\n'
-                         'CustomLog "{root}/logs/map.log" mapnote'),
-                files=map_files("https://a.example\n"))
+    srv = httpd(txt_conf(extra='LogFormat "%{cors}n" mapnote\n'
+                         'CustomLog "{root}/logs/map.log" mapnote') + """
+<Directory "{docroot}/r">
+    <CORSRule app>
+        CORSAllowOriginMap txt:htdocs/maps/origins.txt
+    </CORSRule>
+</Directory>
+""", files=dict(map_files("https://a.example\n"), **{"r/index.html": "r\n"}))
     assert grant(srv, "https://a.example")
     assert grant(srv, "https://static.example")
+    assert grant(srv, "https://a.example", path="/r/index.html")
     r = srv.request("OPTIONS", "/index.html", {
         "Origin": "https://a.example", "Access-Control-Request-Method": "GET"})
     assert r.status == 204
@@ -187,10 +193,10 @@ def test_decision_log_and_note_name_the_map(httpd):
                  in srv.error_log())
     srv.stop()
     with open(os.path.join(srv.root, "logs", "map.log")) as f:
-        lines = [l.strip() for l in f if l.strip() and "-" != l.split()[0]]
-    assert "allowed txt:%s" % path in lines
-    assert "allowed -" in lines
-    assert "preflight-allowed txt:%s" % path in lines
+        lines = [l.strip() for l in f if l.strip() != "-"]
+    assert lines == ["allowed map=txt:%s" % path, "allowed",
+                     "allowed rule=app map=txt:%s" % path,
+                     "preflight-allowed map=txt:%s" % path], lines
 
 
 def test_no_start_up_warning(httpd):
@@ -521,3 +527,15 @@ def test_graceful_restart(httpd, mpm):
     os.kill(srv.proc.pid, signal.SIGUSR1)
     assert until(lambda: settled(srv, "https://b.example", True), timeout=10)
     assert settled(srv, "https://a.example", False)
+
+
+def test_outside_rules_refused():
+    rc, out = configtest("""
+<Directory "{docroot}">
+    <CORSRule app>
+        CORSAllowOrigin https://app.example
+    </CORSRule>
+    CORSAllowOriginMap txt:htdocs/maps/origins.txt
+</Directory>
+""", files=map_files("https://a.example\n"))
+    assert rc != 0 and "CORSAllowOriginMap" in out and "inside a <CORSRule>" in out, out

@@ -114,7 +114,7 @@ MaxRequestWorkers 8
     conf = conf_head(root, port, lines) + procs + """
 Mutex file:{root}/logs default
 LogLevel warn cors:info
-LogFormat "%>s %U %{{cors}}n %{{cors-map}}n" soak
+LogFormat "%>s %U %{{cors}}n" soak
 CustomLog "{root}/logs/access.log" soak
 BufferedLogs On
 MaxConnectionsPerChild 0

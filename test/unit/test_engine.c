@@ -1634,6 +1634,835 @@ START_TEST(test_map_redis_unreachable)
 }
 END_TEST
 
+/* Rules: the first that applies decides                             */
+/* ---------------------------------------------------------------- */
+
+/* A rule: origins (space-separated), methods (NULL: unset), credentials. */
+static cors_policy_t *rule(const char *name, const char *origins,
+                           const char *methods, int credentials)
+{
+    cors_policy_t *r = cors_policy_make(pool);
+    char *list = apr_pstrdup(pool, origins), *last, *v;
+    r->set = 1;
+    r->name = name;
+    r->credentials = credentials;
+    r->origins = cors_origins_make(pool);
+    for (v = apr_strtok(list, " ", &last); v;
+         v = apr_strtok(NULL, " ", &last)) {
+        ck_assert_ptr_null(cors_origins_add(r->origins, pool, v));
+    }
+    if (methods) {
+        list = apr_pstrdup(pool, methods);
+        r->methods = cors_names_make(pool, CORS_NAMES_METHODS);
+        for (v = apr_strtok(list, " ", &last); v;
+             v = apr_strtok(NULL, " ", &last)) {
+            ck_assert_ptr_null(cors_names_add(r->methods, pool, v));
+        }
+    }
+    return r;
+}
+
+/* The scope of the manual's example: the application's origin with
+ * credentials and writes, then everyone else reading; CORSMaxAge 600 as
+ * the scope's default. */
+static cors_policy_t *bucket(void)
+{
+    cors_policy_t *scope = cors_policy_make(pool);
+    scope->set = 1;
+    scope->max_age_str = "600";
+    ck_assert_ptr_null(cors_policy_add_rule(
+        pool, scope, rule("app", "https://app.example", "GET PUT", CORS_ON)));
+    ck_assert_ptr_null(cors_policy_add_rule(
+        pool, scope, rule("public", "*", "GET HEAD", CORS_UNSET)));
+    return scope;
+}
+
+static const struct {
+    const char *method, *origin, *acrm;
+    cors_verdict_t verdict;
+    const char *rule, *allow_origin, *credentials, *methods;
+} rule_cases[] = {
+    {"GET", "https://app.example", NULL, CORS_ALLOWED, "app",
+     "https://app.example", "true", NULL},
+    {"PUT", "https://app.example", NULL, CORS_ALLOWED, "app",
+     "https://app.example", "true", NULL},
+    {"GET", "https://x.example", NULL, CORS_ALLOWED, "public", "*", NULL, NULL},
+    {"HEAD", "https://app.example", NULL, CORS_ALLOWED, "public", "*", NULL,
+     NULL},
+    /* a method no rule lists for the origin: refused, the near miss named */
+    {"POST", "https://app.example", NULL, CORS_DISALLOWED, "app", NULL, NULL,
+     NULL},
+    {"PUT", "https://x.example", NULL, CORS_DISALLOWED, "public", NULL, NULL,
+     NULL},
+    {"OPTIONS", "https://app.example", "PUT", CORS_PREFLIGHT_ALLOWED, "app",
+     "https://app.example", "true", "GET, PUT"},
+    {"OPTIONS", "https://x.example", "GET", CORS_PREFLIGHT_ALLOWED, "public",
+     "*", NULL, "GET, HEAD"},
+    {"OPTIONS", "https://x.example", "PUT", CORS_PREFLIGHT_REFUSED, "public",
+     NULL, NULL, NULL},
+    /* POST is safelisted, but no rule lists it */
+    {"OPTIONS", "https://app.example", "POST", CORS_PREFLIGHT_REFUSED, "app",
+     NULL, NULL, NULL},
+    {"OPTIONS", "https://app.example", "HEAD", CORS_PREFLIGHT_ALLOWED, "public",
+     "*", NULL, "GET, HEAD"},
+};
+
+START_TEST(test_rules_first_applies)
+{
+    cors_policy_t *scope = bucket();
+    int i = _i;
+    cors_decision_t d =
+        decide(scope, rule_cases[i].method, rule_cases[i].origin,
+               rule_cases[i].acrm, NULL, NULL);
+    ck_assert_msg(d.verdict == rule_cases[i].verdict, "case %d: verdict %s", i,
+                  cors_verdict_name(d.verdict));
+    ck_assert_pstr_eq(d.rule, rule_cases[i].rule);
+    ck_assert_pstr_eq(d.allow_origin, rule_cases[i].allow_origin);
+    ck_assert_pstr_eq(d.allow_credentials, rule_cases[i].credentials);
+    ck_assert_pstr_eq(d.allow_methods, rule_cases[i].methods);
+    ck_assert_pstr_eq(d.max_age,
+                      d.verdict == CORS_PREFLIGHT_ALLOWED ? "600" : NULL);
+    /* "*" among rules that echo origins: the answer depends on Origin. */
+    ck_assert_pstr_eq(d.vary,
+                      rule_cases[i].acrm ? CORS_VARY_PREFLIGHT : "Origin");
+}
+END_TEST
+
+START_TEST(test_rules_merge)
+{
+    cors_policy_t *scope = bucket();
+    cors_policy_t *child = cors_policy_make(pool), *origins;
+    cors_decision_t d;
+
+    /* A child's setting overrides it in every rule, a rule's own too. */
+    child->set = 1;
+    child->credentials = CORS_OFF;
+    child->max_age_str = "60";
+    d = decide(cors_policy_merge(pool, scope, child), "OPTIONS",
+               "https://app.example", "PUT", NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_ALLOWED);
+    ck_assert_ptr_null(d.allow_credentials);
+    ck_assert_str_eq(d.max_age, "60");
+    /* The parent's rules are untouched. */
+    d = decide(scope, "OPTIONS", "https://app.example", "PUT", NULL, NULL);
+    ck_assert_str_eq(d.allow_credentials, "true");
+
+    /* A child's origins replace the rules. */
+    origins = policy("https://other.example", CORS_UNSET);
+    d = decide(cors_policy_merge(pool, scope, origins), "GET",
+               "https://app.example", NULL, NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_DISALLOWED);
+    ck_assert_ptr_null(d.rule);
+    /* ...and a child's rules replace the parent's origins. */
+    d = decide(cors_policy_merge(pool, origins, scope), "GET",
+               "https://other.example", NULL, NULL, NULL);
+    ck_assert_str_eq(d.allow_origin, "*");
+    ck_assert_str_eq(d.rule, "public");
+}
+END_TEST
+
+START_TEST(test_rules_refused)
+{
+    cors_policy_t *scope = cors_policy_make(pool);
+    cors_policy_t *empty = cors_policy_make(pool);
+    ck_assert_ptr_nonnull(cors_policy_add_rule(pool, scope, empty));
+    scope = policy("https://a.example", CORS_UNSET);
+    ck_assert_ptr_nonnull(cors_policy_add_rule(
+        pool, scope, rule("r", "https://b.example", NULL, CORS_UNSET)));
+}
+END_TEST
+
+START_TEST(test_rules_star_only)
+{
+    cors_policy_t *scope = cors_policy_make(pool);
+    cors_decision_t d;
+    ck_assert_ptr_null(cors_policy_add_rule(
+        pool, scope, rule("reads", "*", "GET", CORS_UNSET)));
+    ck_assert_ptr_null(cors_policy_add_rule(
+        pool, scope, rule("writes", "*", "PUT", CORS_UNSET)));
+    /* Every rule "*": the same answer for everyone, no Vary. */
+    d = decide(scope, "PUT", NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_NOT_CORS);
+    ck_assert_str_eq(d.allow_origin, "*");
+    ck_assert_str_eq(d.rule, "writes");
+    ck_assert_ptr_null(d.vary);
+    d = decide(scope, "POST", "https://x.example", NULL, NULL, NULL);
+    ck_assert_int_eq(d.verdict, CORS_DISALLOWED);
+    ck_assert_ptr_null(d.vary);
+}
+END_TEST
+
+START_TEST(test_header_patterns)
+{
+    static const struct {
+        cors_names_kind_t kind;
+        const char *value;
+        cors_headers_result_t want;
+    } cases[] = {
+        {CORS_NAMES_REQUEST_HEADERS, "x-amz-date", CORS_HEADERS_ALLOWED},
+        {CORS_NAMES_REQUEST_HEADERS, "X-AMZ-DATE, content-type",
+         CORS_HEADERS_ALLOWED},
+        {CORS_NAMES_REQUEST_HEADERS, "x-amz-", CORS_HEADERS_ALLOWED},
+        {CORS_NAMES_REQUEST_HEADERS, "x-am", CORS_HEADERS_DENIED},
+        {CORS_NAMES_REQUEST_HEADERS, "my-token", CORS_HEADERS_ALLOWED},
+        {CORS_NAMES_REQUEST_HEADERS, "authorization", CORS_HEADERS_DENIED},
+        {CORS_NAMES_S3_HEADERS, "authorization", CORS_HEADERS_DENIED},
+        {CORS_NAMES_S3_HEADERS, "x-amz-date", CORS_HEADERS_ALLOWED},
+        {CORS_NAMES_S3_HEADERS, "x-other", CORS_HEADERS_DENIED},
+    };
+    size_t i;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cors_names_t *n = cors_names_make(pool, cases[i].kind);
+        ck_assert_ptr_null(cors_names_add(n, pool, "X-Amz-*"));
+        ck_assert_ptr_null(cors_names_add(n, pool, "*-Token"));
+        ck_assert_ptr_null(cors_names_add(n, pool, "Content-Type"));
+        ck_assert_int_eq(cors_names_wide(n), 1);
+        ck_assert_msg(cors_request_headers_check(n, cases[i].value, NULL, NULL,
+                                                 NULL) == cases[i].want,
+                      "%zu: %s", i, cases[i].value);
+    }
+    /* S3's "*" covers Authorization; CORSAllowHeaders' does not. */
+    for (i = 0; i < 2; i++) {
+        cors_names_t *n = cors_names_make(pool, i ? CORS_NAMES_S3_HEADERS
+                                                  : CORS_NAMES_REQUEST_HEADERS);
+        ck_assert_ptr_null(cors_names_add(n, pool, "*"));
+        ck_assert_int_eq(cors_request_headers_check(n, "Authorization, X-A",
+                                                    NULL, NULL, NULL),
+                         i ? CORS_HEADERS_ALLOWED : CORS_HEADERS_DENIED);
+    }
+    /* Two stars: refused. */
+    ck_assert_ptr_nonnull(cors_names_add(
+        cors_names_make(pool, CORS_NAMES_REQUEST_HEADERS), pool, "X-*-*"));
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
+/* S3/HCP CORSConfiguration documents (cors_s3.c)                    */
+/* ---------------------------------------------------------------- */
+
+/* The AWS documentation's examples ("CORS configuration", S3 user guide),
+ * as printed there. */
+static const char s3_example1[] =
+    "<CORSConfiguration>\n"
+    " <CORSRule>\n"
+    "   <AllowedOrigin>http://www.example1.com</AllowedOrigin>\n"
+    "\n"
+    "   <AllowedMethod>PUT</AllowedMethod>\n"
+    "   <AllowedMethod>POST</AllowedMethod>\n"
+    "   <AllowedMethod>DELETE</AllowedMethod>\n"
+    "\n"
+    "   <AllowedHeader>*</AllowedHeader>\n"
+    " </CORSRule>\n"
+    " <CORSRule>\n"
+    "   <AllowedOrigin>http://www.example2.com</AllowedOrigin>\n"
+    "\n"
+    "   <AllowedMethod>PUT</AllowedMethod>\n"
+    "   <AllowedMethod>POST</AllowedMethod>\n"
+    "   <AllowedMethod>DELETE</AllowedMethod>\n"
+    "\n"
+    "   <AllowedHeader>*</AllowedHeader>\n"
+    " </CORSRule>\n"
+    " <CORSRule>\n"
+    "   <AllowedOrigin>*</AllowedOrigin>\n"
+    "   <AllowedMethod>GET</AllowedMethod>\n"
+    " </CORSRule>\n"
+    "</CORSConfiguration>\n";
+
+static const char s3_example2[] =
+    "<CORSConfiguration>\n"
+    " <CORSRule>\n"
+    "   <AllowedOrigin>http://www.example.com</AllowedOrigin>\n"
+    "   <AllowedMethod>PUT</AllowedMethod>\n"
+    "   <AllowedMethod>POST</AllowedMethod>\n"
+    "   <AllowedMethod>DELETE</AllowedMethod>\n"
+    "   <AllowedHeader>*</AllowedHeader>\n"
+    "  <MaxAgeSeconds>3000</MaxAgeSeconds>\n"
+    "  <ExposeHeader>x-amz-server-side-encryption</ExposeHeader>\n"
+    "  <ExposeHeader>x-amz-request-id</ExposeHeader>\n"
+    "  <ExposeHeader>x-amz-id-2</ExposeHeader>\n"
+    " </CORSRule>\n"
+    "</CORSConfiguration>\n";
+
+/* The values of an array of strings joined with ' ', or "" when empty. */
+static const char *s3_join(const apr_array_header_t *a)
+{
+    return apr_array_pstrcat(pool, a, ' ');
+}
+
+static const cors_s3_rule_t *s3_rule(const apr_array_header_t *rules, int i)
+{
+    ck_assert_int_lt(i, rules->nelts);
+    return &APR_ARRAY_IDX(rules, i, cors_s3_rule_t);
+}
+
+static apr_array_header_t *s3_ok(const char *doc)
+{
+    apr_array_header_t *rules = NULL;
+    int line = -1;
+    const char *why = cors_s3_parse(pool, doc, strlen(doc), &rules, &line);
+    ck_assert_msg(why == NULL, "refused (line %d): %s\n%s", line, why, doc);
+    ck_assert_ptr_nonnull(rules);
+    ck_assert_int_eq(line, 0);
+    return rules;
+}
+
+/* The root start tag, with a namespace or none, and a prolog or none. */
+static const char *const s3_roots[] = {
+    "<CORSConfiguration>",
+    "<CORSConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><CORSConfiguration "
+    "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
+};
+
+static const char *s3_with_root(const char *doc, int root)
+{
+    const char *rest = doc + strlen("<CORSConfiguration>");
+    ck_assert(!strncmp(doc, "<CORSConfiguration>", 19));
+    return apr_pstrcat(pool, s3_roots[root], rest, NULL);
+}
+
+START_TEST(test_s3_example1)
+{
+    apr_array_header_t *rules = s3_ok(s3_with_root(s3_example1, _i));
+    const cors_s3_rule_t *r;
+    ck_assert_int_eq(rules->nelts, 3);
+    r = s3_rule(rules, 0);
+    ck_assert_ptr_null(r->id);
+    ck_assert_int_eq(r->line, 2);
+    ck_assert_str_eq(s3_join(r->origins), "http://www.example1.com");
+    ck_assert_str_eq(s3_join(r->methods), "PUT POST DELETE");
+    ck_assert_str_eq(s3_join(r->allowed_headers), "*");
+    ck_assert_int_eq(r->expose_headers->nelts, 0);
+    ck_assert_int_eq(r->max_age, -1);
+    r = s3_rule(rules, 1);
+    ck_assert_int_eq(r->line, 11);
+    ck_assert_str_eq(s3_join(r->origins), "http://www.example2.com");
+    ck_assert_str_eq(s3_join(r->methods), "PUT POST DELETE");
+    ck_assert_str_eq(s3_join(r->allowed_headers), "*");
+    r = s3_rule(rules, 2);
+    ck_assert_int_eq(r->line, 20);
+    ck_assert_str_eq(s3_join(r->origins), "*");
+    ck_assert_str_eq(s3_join(r->methods), "GET");
+    ck_assert_int_eq(r->allowed_headers->nelts, 0);
+    ck_assert_int_eq(r->max_age, -1);
+}
+END_TEST
+
+START_TEST(test_s3_example2)
+{
+    apr_array_header_t *rules = s3_ok(s3_with_root(s3_example2, _i));
+    const cors_s3_rule_t *r;
+    ck_assert_int_eq(rules->nelts, 1);
+    r = s3_rule(rules, 0);
+    ck_assert_int_eq(r->line, 2);
+    ck_assert_str_eq(s3_join(r->origins), "http://www.example.com");
+    ck_assert_str_eq(s3_join(r->methods), "PUT POST DELETE");
+    ck_assert_str_eq(s3_join(r->allowed_headers), "*");
+    ck_assert_str_eq(s3_join(r->expose_headers),
+                     "x-amz-server-side-encryption x-amz-request-id "
+                     "x-amz-id-2");
+    ck_assert_int_eq(r->max_age, 3000);
+}
+END_TEST
+
+/* Accepted documents and what one value becomes. */
+static const struct {
+    const char *doc;
+    const char *id;
+    const char *origins;
+    const char *methods;
+    const char *allowed;
+    const char *expose;
+    int max_age;
+} s3_accepted[] = {
+    /* A prefix bound to S3's namespace; attributes are ignored. */
+    {"<s3:CORSConfiguration xmlns:s3=\"http://s3.amazonaws.com/doc/"
+     "2006-03-01/\"><s3:CORSRule a=\"1\"><s3:ID>r1</s3:ID><s3:AllowedOrigin>"
+     "https://a.example</s3:AllowedOrigin><s3:AllowedMethod>HEAD"
+     "</s3:AllowedMethod></s3:CORSRule></s3:CORSConfiguration>",
+     "r1", "https://a.example", "HEAD", "", "", -1},
+    /* White space around values is trimmed; entities and CDATA are text;
+     * comments are skipped. */
+    {"<CORSConfiguration>\n<CORSRule>\n<ID>\n  app rule  \n</ID>\n"
+     "<AllowedOrigin>  https://a.example\n</AllowedOrigin>"
+     "<AllowedOrigin><![CDATA[http://*.b.example]]></AllowedOrigin>"
+     "<!-- <AllowedOrigin>bad</AllowedOrigin> -->"
+     "<AllowedMethod>\tGET\t</AllowedMethod><AllowedMethod>PUT"
+     "</AllowedMethod><AllowedHeader>x-amz-*</AllowedHeader>"
+     "<AllowedHeader>Content-Type</AllowedHeader>"
+     "<ExposeHeader>ETag</ExposeHeader>"
+     "<MaxAgeSeconds>0</MaxAgeSeconds></CORSRule></CORSConfiguration>",
+     "app rule", "https://a.example http://*.b.example", "GET PUT",
+     "x-amz-* Content-Type", "ETag", 0},
+    /* MaxAgeSeconds above a day: accepted, capped. */
+    {"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>"
+     "<AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>86401"
+     "</MaxAgeSeconds></CORSRule></CORSConfiguration>",
+     NULL, "*", "GET", "", "", 86400},
+    {"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>"
+     "<AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>2147483647"
+     "</MaxAgeSeconds></CORSRule></CORSConfiguration>",
+     NULL, "*", "GET", "", "", 86400},
+    {"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>"
+     "<AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>86400"
+     "</MaxAgeSeconds></CORSRule></CORSConfiguration>",
+     NULL, "*", "GET", "", "", 86400},
+    /* An empty ID names nothing. */
+    {"<CORSConfiguration><CORSRule><ID/><AllowedOrigin>*</AllowedOrigin>"
+     "<AllowedMethod>DELETE</AllowedMethod></CORSRule></CORSConfiguration>",
+     NULL, "*", "DELETE", "", "", -1},
+    /* A UTF-8 byte order mark; CRLF line ends. */
+    {"\xef\xbb\xbf<CORSConfiguration>\r\n<CORSRule>\r\n<AllowedOrigin>*"
+     "</AllowedOrigin>\r\n<AllowedMethod>POST</AllowedMethod>\r\n"
+     "</CORSRule>\r\n</CORSConfiguration>\r\n",
+     NULL, "*", "POST", "", "", -1},
+};
+
+START_TEST(test_s3_accepted)
+{
+    apr_array_header_t *rules = s3_ok(s3_accepted[_i].doc);
+    const cors_s3_rule_t *r = s3_rule(rules, 0);
+    ck_assert_int_eq(rules->nelts, 1);
+    if (s3_accepted[_i].id) {
+        ck_assert_pstr_eq(r->id, s3_accepted[_i].id);
+    } else {
+        ck_assert_ptr_null(r->id);
+    }
+    ck_assert_str_eq(s3_join(r->origins), s3_accepted[_i].origins);
+    ck_assert_str_eq(s3_join(r->methods), s3_accepted[_i].methods);
+    ck_assert_str_eq(s3_join(r->allowed_headers), s3_accepted[_i].allowed);
+    ck_assert_str_eq(s3_join(r->expose_headers), s3_accepted[_i].expose);
+    ck_assert_int_eq(r->max_age, s3_accepted[_i].max_age);
+}
+END_TEST
+
+/* A rule, for the refusals below. */
+#define S3_RULE                                                                \
+    "<CORSRule>\n<AllowedOrigin>*</AllowedOrigin>\n"                           \
+    "<AllowedMethod>GET</AllowedMethod>\n</CORSRule>\n"
+#define S3_DOC(rules) "<CORSConfiguration>\n" rules "</CORSConfiguration>\n"
+/* Line 3 of a document: the value element of a rule on lines 2-5. */
+#define S3_ONE(value)                                                          \
+    S3_DOC("<CORSRule>\n" value "\n<AllowedOrigin>*</AllowedOrigin>"           \
+           "<AllowedMethod>GET</AllowedMethod>\n</CORSRule>\n")
+
+/* Refused documents: the line and a part of the reason. */
+static const struct {
+    const char *doc;
+    int line;
+    const char *why;
+} s3_refused[] = {
+    /* Malformed XML, at the line of the error. */
+    {"", 0, "no element found"},
+    {"<CORSConfiguration>\n<CORSRule>\n</CORSRul>\n</CORSConfiguration>", 3,
+     "malformed XML: mismatched tag"},
+    {"<CORSConfiguration>\n" S3_RULE "<CORSRule>\n<AllowedOrigin>*"
+     "</AllowedOrigin>\n",
+     7, "end of the document"},
+    {"<CORSConfiguration>\n" S3_RULE "</CORSConfiguration>\n<x/>\n", 7,
+     "malformed XML"},
+    {"<CORSConfiguration>\n<CORSRule a=\"1>\n", 2, "malformed XML"},
+    {S3_ONE("<AllowedOrigin>&bogus;</AllowedOrigin>"), 3, "malformed XML"},
+    {"<x:CORSConfiguration>\n</x:CORSConfiguration>", 1, "namespace prefix"},
+    {"\n\n<CORSConfiguration>\n\x01</CORSConfiguration>", 4, "malformed XML"},
+    /* Entity declarations: refused at the first, before any expansion
+     * ("billion laughs"). */
+    {"<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n"
+     " <!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+     "]>\n<CORSConfiguration>&lol2;</CORSConfiguration>\n",
+     3, "entity declaration"},
+    {"<!DOCTYPE CORSConfiguration>\n<CORSConfiguration/>\n", 1, "DOCTYPE"},
+    {"<CORSConfiguration>\n" S3_RULE "</CORSConfiguration>\0\n", 6, "NUL"},
+    /* Structure. */
+    {"<?xml version=\"1.0\"?>\n<CORSConfig>\n" S3_RULE "</CORSConfig>\n", 2,
+     "not a <CORSConfiguration>"},
+    {S3_DOC(""), 1, "no <CORSRule>"},
+    {S3_DOC(S3_RULE "<Rule/>\n"), 6, "unknown element <Rule>"},
+    {S3_DOC(S3_RULE "text\n"), 1, "text inside <CORSConfiguration>"},
+    {S3_ONE("<AllowedOrigins>*</AllowedOrigins>"), 3,
+     "unknown element <AllowedOrigins>"},
+    {S3_ONE("<allowedorigin>*</allowedorigin>"), 3,
+     "unknown element <allowedorigin>"},
+    {S3_ONE("<Filter/>"), 3, "unknown element <Filter>"},
+    {S3_ONE("<AllowedOrigin>\n<b>*</b></AllowedOrigin>"), 4,
+     "element <b> inside <AllowedOrigin>"},
+    {S3_ONE("some text"), 2, "text inside <CORSRule>"},
+    {S3_ONE("<ID>a</ID> text"), 3, "text inside <CORSRule>"},
+    {S3_DOC(S3_RULE "<CORSRule>\n<ID>x</ID><AllowedMethod>GET"
+                    "</AllowedMethod>\n</CORSRule>\n"),
+     6, "<CORSRule> 2 (ID \"x\") has no <AllowedOrigin>"},
+    {S3_DOC("<CORSRule>\n<AllowedOrigin>*</AllowedOrigin>\n</CORSRule>\n"), 2,
+     "<CORSRule> 1 has no <AllowedMethod>"},
+    {S3_ONE("<ID>a</ID><ID>b</ID>"), 3, "more than one <ID>"},
+    {S3_ONE("<MaxAgeSeconds>1</MaxAgeSeconds>\n"
+            "<MaxAgeSeconds>2</MaxAgeSeconds>"),
+     4, "more than one <MaxAgeSeconds>"},
+    /* Values. */
+    {S3_ONE("<AllowedOrigin></AllowedOrigin>"), 3, "empty AllowedOrigin"},
+    {S3_ONE("<AllowedOrigin>http://a.example/</AllowedOrigin>"), 3, "no path"},
+    {S3_ONE("<AllowedOrigin>https://*.*.example</AllowedOrigin>"), 3,
+     "more than one '*'"},
+    {S3_ONE("<AllowedOrigin>null</AllowedOrigin>"), 3, "not an origin"},
+    {S3_ONE("<AllowedMethod>PATCH</AllowedMethod>"), 3,
+     "<AllowedMethod> \"PATCH\": S3 allows GET, PUT, POST, DELETE and "
+     "HEAD"},
+    {S3_ONE("<AllowedMethod>get</AllowedMethod>"), 3, "upper case"},
+    {S3_ONE("<AllowedMethod>OPTIONS</AllowedMethod>"), 3, "S3 allows"},
+    {S3_ONE("<AllowedMethod/>"), 3, "empty <AllowedMethod>"},
+    {S3_ONE("<AllowedHeader>x a</AllowedHeader>"), 3, "not a header name"},
+    {S3_ONE("<AllowedHeader>x-*-*</AllowedHeader>"), 3, "more than one '*'"},
+    {S3_ONE("<AllowedHeader></AllowedHeader>"), 3, "empty <AllowedHeader>"},
+    {S3_ONE("<ExposeHeader>x,y</ExposeHeader>"), 3, "not a header name"},
+    {S3_ONE("<ExposeHeader>*</ExposeHeader>"), 3, "'*' is no pattern"},
+    {S3_ONE("<MaxAgeSeconds>-1</MaxAgeSeconds>"), 3, "not a number"},
+    {S3_ONE("<MaxAgeSeconds>3000s</MaxAgeSeconds>"), 3, "not a number"},
+    {S3_ONE("<MaxAgeSeconds></MaxAgeSeconds>"), 3, "empty <MaxAgeSeconds>"},
+    {S3_ONE("<MaxAgeSeconds>2147483648</MaxAgeSeconds>"), 3, "too large"},
+    {S3_ONE("<ID>a\x01</ID>"), 3, "malformed XML"},
+    {S3_ONE("<ID>a&#9;b</ID>"), 3, "control character"},
+};
+
+START_TEST(test_s3_refused)
+{
+    apr_array_header_t *rules = (void *)1;
+    int line = -1;
+    const char *doc = s3_refused[_i].doc;
+    /* The NUL case: up to the terminating NUL of the literal. */
+    apr_size_t len =
+        strstr(s3_refused[_i].why, "NUL") ? strlen(doc) + 2 : strlen(doc);
+    const char *why = cors_s3_parse(pool, doc, len, &rules, &line);
+    ck_assert_msg(why != NULL, "accepted: %s", doc);
+    ck_assert_ptr_null(rules);
+    ck_assert_msg(strstr(why, s3_refused[_i].why) != NULL,
+                  "reason \"%s\" lacks \"%s\"", why, s3_refused[_i].why);
+    ck_assert_msg(line == s3_refused[_i].line, "line %d, not %d: %s", line,
+                  s3_refused[_i].line, why);
+}
+END_TEST
+
+/* Values longer than S3 or browsers allow. */
+START_TEST(test_s3_too_long)
+{
+    char *big = apr_palloc(pool, 600);
+    const char *doc, *why;
+    apr_array_header_t *rules;
+    int line;
+
+    memset(big, 'a', 599);
+    big[599] = '\0';
+    doc = apr_psprintf(pool, S3_ONE("<ID>%.256s</ID>"), big);
+    why = cors_s3_parse(pool, doc, strlen(doc), &rules, &line);
+    ck_assert_pstr_eq(why, "<ID> longer than 255 characters (S3's limit)");
+    ck_assert_int_eq(line, 3);
+    doc = apr_psprintf(pool, S3_ONE("<ID>%.255s</ID>"), big);
+    ck_assert_ptr_null(cors_s3_parse(pool, doc, strlen(doc), &rules, &line));
+    doc = apr_psprintf(pool, S3_ONE("<AllowedHeader>%.129s</AllowedHeader>"),
+                       big);
+    why = cors_s3_parse(pool, doc, strlen(doc), &rules, &line);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_ptr_nonnull(strstr(why, "longer than 128"));
+    doc = apr_psprintf(
+        pool, S3_ONE("<AllowedOrigin>https://%.520s</AllowedOrigin>"), big);
+    why = cors_s3_parse(pool, doc, strlen(doc), &rules, &line);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_ptr_nonnull(strstr(why, "longer than 512"));
+}
+END_TEST
+
+/* n rules, each on its own 4 lines after line 1. */
+static const char *s3_rules_doc(int n)
+{
+    apr_array_header_t *parts = apr_array_make(pool, n + 2, sizeof(char *));
+    int i;
+    APR_ARRAY_PUSH(parts, const char *) = "<CORSConfiguration>\n";
+    for (i = 0; i < n; i++) {
+        APR_ARRAY_PUSH(parts, const char *) = apr_psprintf(
+            pool,
+            "<CORSRule>\n<ID>r%d</ID>\n<AllowedOrigin>https://%d.example"
+            "</AllowedOrigin><AllowedMethod>GET</AllowedMethod>\n"
+            "</CORSRule>\n",
+            i + 1, i + 1);
+    }
+    APR_ARRAY_PUSH(parts, const char *) = "</CORSConfiguration>\n";
+    return apr_array_pstrcat(pool, parts, 0);
+}
+
+START_TEST(test_s3_rule_count)
+{
+    const char *doc = s3_rules_doc(100), *why;
+    apr_array_header_t *rules = s3_ok(doc);
+    int line, i;
+
+    ck_assert_int_eq(rules->nelts, 100);
+    for (i = 0; i < 100; i++) {
+        const cors_s3_rule_t *r = s3_rule(rules, i);
+        ck_assert_int_eq(r->line, 2 + 4 * i);
+        ck_assert_str_eq(r->id, apr_psprintf(pool, "r%d", i + 1));
+    }
+    doc = s3_rules_doc(101);
+    why = cors_s3_parse(pool, doc, strlen(doc), &rules, &line);
+    ck_assert_pstr_eq(why, "more than 100 <CORSRule> elements (S3's limit)");
+    ck_assert_int_eq(line, 2 + 4 * 100);
+    ck_assert_ptr_null(rules);
+}
+END_TEST
+
+START_TEST(test_s3_size)
+{
+    /* 64 KiB at most: padded with a comment to exactly the limit, and one
+     * byte over. */
+    apr_size_t head = strlen(s3_example2);
+    char *doc = apr_palloc(pool, CORS_S3_DOC_MAX + 2);
+    apr_array_header_t *rules;
+    int line;
+    const char *why;
+
+    memcpy(doc, s3_example2, head);
+    memcpy(doc + head, "<!--", 4);
+    memset(doc + head + 4, ' ', CORS_S3_DOC_MAX - head - 7);
+    memcpy(doc + CORS_S3_DOC_MAX - 3, "-->", 3);
+    doc[CORS_S3_DOC_MAX] = '\n';
+    doc[CORS_S3_DOC_MAX + 1] = '\0';
+    ck_assert_ptr_null(
+        cors_s3_parse(pool, doc, CORS_S3_DOC_MAX, &rules, &line));
+    ck_assert_int_eq(rules->nelts, 1);
+    why = cors_s3_parse(pool, doc, CORS_S3_DOC_MAX + 1, &rules, &line);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_ptr_nonnull(strstr(why, "larger than 65536 bytes"));
+    ck_assert_int_eq(line, 0);
+}
+END_TEST
+
+START_TEST(test_s3_read)
+{
+    apr_file_t *f;
+    char *path = apr_pstrdup(pool, "/tmp/cors-s3-XXXXXX");
+    apr_size_t n = strlen(s3_example1);
+    apr_array_header_t *rules;
+    int line = -1;
+    const char *why;
+
+    why = cors_s3_read(pool, "/nonexistent/cors.xml", &rules, &line);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_ptr_nonnull(strstr(why, "cannot open /nonexistent/cors.xml"));
+    ck_assert_int_eq(line, 0);
+    why = cors_s3_read(pool, "/", &rules, &line);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_ptr_null(rules);
+
+    ck_assert_int_eq(apr_file_mktemp(&f, path,
+                                     APR_FOPEN_CREATE | APR_FOPEN_READ |
+                                         APR_FOPEN_WRITE | APR_FOPEN_EXCL,
+                                     pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(apr_file_write(f, s3_example1, &n), APR_SUCCESS);
+    apr_file_close(f);
+    ck_assert_ptr_null(cors_s3_read(pool, path, &rules, &line));
+    ck_assert_int_eq(rules->nelts, 3);
+    ck_assert_int_eq(s3_rule(rules, 2)->line, 20);
+
+    /* Over 64 KiB: refused without being parsed. */
+    ck_assert_int_eq(apr_file_open(&f, path, APR_FOPEN_WRITE | APR_FOPEN_APPEND,
+                                   APR_FPROT_OS_DEFAULT, pool),
+                     APR_SUCCESS);
+    for (n = 0; n < 70; n++) {
+        apr_size_t k = 1024;
+        char pad[1024];
+        memset(pad, '\n', sizeof(pad));
+        ck_assert_int_eq(apr_file_write(f, pad, &k), APR_SUCCESS);
+    }
+    apr_file_close(f);
+    why = cors_s3_read(pool, path, &rules, &line);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_ptr_nonnull(strstr(why, "larger than"));
+    apr_file_remove(path, pool);
+}
+END_TEST
+
+/* AllowedOrigin values: accepted or not, and a part of the warning (NULL:
+ * none). */
+static const struct {
+    const char *value;
+    int ok;
+    const char *warning;
+} s3_origins[] = {
+    {"*", 1, NULL},
+    {"http://www.example1.com", 1, NULL},
+    {"https://app.example.com:8443", 1, NULL},
+    {"HTTP://WWW.Example.COM", 1, NULL}, /* kept as written */
+    {"http://[::1]:8080", 1, NULL},
+    {"http://127.0.0.1", 1, NULL},
+    {"capacitor://localhost", 1, NULL},
+    {"http://*.example.com", 1, NULL},
+    {"https://*.example.com:8443", 1, NULL},
+    {"http://localhost:*", 1, NULL},
+    {"http://[::1]:*", 1, NULL},
+    {"https://*example.com", 1,
+     "prefer CORSAllowOrigin https://*.example.com"
+     " and https://example.com"},
+    {"https://*example.com", 1, "matches https://evilexample.com"},
+    {"https://app-*.example.com", 1,
+     "CORSAllowOriginMatch ^https://app-[a-z0-9-]*\\.example\\.com$"},
+    {"https://app-*.example.com", 1, "matches https://app-a.b.example.com"},
+    {"https://example.*", 1, "matches https://example.evil.example"},
+    {"https://example.com*", 1, "matches https://example.com.evil.example"},
+    {"https://*", 1, "every https origin"},
+    {"*.example.com", 1, "prefer CORSAllowOrigin https://*.example.com"},
+    {"*.example.com", 1, "stands for the scheme"},
+    {"*example.com", 1, "matches http://evilexample.com"},
+    {"http*://example.com", 1, "part of the scheme"},
+    {"https://*.github.io", 1, "github.io is a public suffix"},
+    {"https://*.com", 1, "com is a public suffix"},
+    {"", 0, "empty"},
+    {"null", 0, "not an origin"},
+    {"https", 0, "write https://*"},
+    {"example.com", 0, "not an origin"},
+    {"http://a.example/", 0, "no path"},
+    {"http://*/", 0, "no path"},
+    {"http://a.example/x*", 0, "no path"},
+    {"http://a..example", 0, "not an origin"},
+    {"http://a.example.", 0, "not an origin"},
+    {"http:/a.example", 0, "not an origin"},
+    {"http://a.example:0", 0, "not a port"},
+    {"http://a.example:65536", 0, "not a port"},
+    {"http://a.example:080", 0, "not a port"},
+    {"http://a.example:x", 0, "not an origin"},
+    {"http://user@a.example", 0, "not an origin"},
+    {"http://a b.example", 0, "not an origin"},
+    {"https://*.", 0, "not an origin"},
+    {"https://*.*.example.com", 0, "more than one '*'"},
+    {"**", 0, "more than one '*'"},
+    {"http://[::1", 0, "not an origin"},
+};
+
+START_TEST(test_s3_origin_check)
+{
+    const char *warning = "unset";
+    const char *why =
+        cors_s3_origin_check(pool, s3_origins[_i].value, &warning);
+    if (s3_origins[_i].ok) {
+        ck_assert_msg(why == NULL, "%s refused: %s", s3_origins[_i].value, why);
+        if (s3_origins[_i].warning) {
+            ck_assert_msg(warning && strstr(warning, s3_origins[_i].warning),
+                          "%s: warning \"%s\" lacks \"%s\"",
+                          s3_origins[_i].value, warning,
+                          s3_origins[_i].warning);
+            ck_assert_ptr_nonnull(strstr(warning, s3_origins[_i].value));
+        } else {
+            ck_assert_msg(warning == NULL, "%s: warning %s",
+                          s3_origins[_i].value, warning);
+        }
+    } else {
+        ck_assert_msg(why != NULL, "%s accepted", s3_origins[_i].value);
+        ck_assert_msg(strstr(why, s3_origins[_i].warning) != NULL,
+                      "%s: reason \"%s\" lacks \"%s\"", s3_origins[_i].value,
+                      why, s3_origins[_i].warning);
+        ck_assert_ptr_null(warning);
+    }
+}
+END_TEST
+
+START_TEST(test_s3_origin_long)
+{
+    char v[CORS_ORIGIN_MAX + 2];
+    memcpy(v, "https://", 8);
+    memset(v + 8, 'a', sizeof(v) - 9);
+    v[sizeof(v) - 1] = '\0'; /* CORS_ORIGIN_MAX + 1 bytes */
+    ck_assert_ptr_nonnull(cors_s3_origin_check(pool, v, NULL));
+    v[sizeof(v) - 2] = '\0';
+    ck_assert_ptr_null(cors_s3_origin_check(pool, v, NULL));
+}
+END_TEST
+
+/* cors_wildcard_match: pattern, value, nocase, expected. */
+static const struct {
+    const char *pattern;
+    const char *s;
+    int nocase;
+    int match;
+} wildcards[] = {
+    {"", "", 0, 1},
+    {"", "a", 0, 0},
+    {"*", "", 0, 1},
+    {"*", "anything at all", 0, 1},
+    {"**", "", 0, 1},
+    {"a", "a", 0, 1},
+    {"a", "A", 0, 0},
+    {"a", "A", 1, 1},
+    {"x-amz-*", "x-amz-date", 0, 1},
+    {"x-amz-*", "X-Amz-Date", 0, 0},
+    {"x-amz-*", "X-Amz-Date", 1, 1},
+    {"x-amz-*", "x-amz-", 0, 1},
+    {"x-amz-*", "x-amz", 0, 0},
+    {"x-amz-*", "y-x-amz-date", 0, 0},
+    {"*-id", "x-request-id", 1, 1},
+    {"*-id", "x-request-idx", 1, 0},
+    {"http://*.example.com", "http://a.example.com", 1, 1},
+    {"http://*.example.com", "http://a.b.example.com", 1, 1},
+    {"http://*.example.com", "http://example.com", 1, 0},
+    {"http://*.example.com", "https://a.example.com", 1, 0},
+    {"https://*example.com", "https://evilexample.com", 1, 1},
+    {"https://app-*.example.com", "https://app-1.example.com", 1, 1},
+    {"https://app-*.example.com", "https://app-.example.com", 1, 1},
+    {"https://app-*.example.com", "https://app.example.com", 1, 0},
+    {"http://localhost:*", "http://localhost:8080", 1, 1},
+    {"http://localhost:*", "http://localhost", 1, 0},
+    {"a*b*c", "abc", 0, 1},
+    {"a*b*c", "aXbYc", 0, 1},
+    {"a*b*c", "aXbYcZ", 0, 0},
+    {"a*b*c", "acb", 0, 0},
+    {"*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0, 0},
+    {"*ab", "aab", 0, 1},
+    {"*aab", "aaab", 0, 1},
+    {"a*", "ba", 0, 0},
+    {"*.*", "no-dot", 0, 0},
+    {"[a]", "[a]", 0, 1}, /* no classes: bytes stand for themselves */
+    {"?", "x", 0, 0},
+    {"\\*", "\\x", 0, 1}, /* no escapes either */
+};
+
+START_TEST(test_wildcard_match)
+{
+    const char *p = wildcards[_i].pattern, *s = wildcards[_i].s;
+    ck_assert_msg(
+        cors_wildcard_match(p, strlen(p), s, strlen(s), wildcards[_i].nocase) ==
+            wildcards[_i].match,
+        "\"%s\" against \"%s\" (nocase %d): not %d", p, s, wildcards[_i].nocase,
+        wildcards[_i].match);
+}
+END_TEST
+
+/* Lengths, not NUL bytes, end the operands. */
+START_TEST(test_wildcard_match_lengths)
+{
+    ck_assert(cors_wildcard_match("ab*", 1, "a", 1, 0));
+    ck_assert(!cors_wildcard_match("ab*", 2, "a", 1, 0));
+    ck_assert(cors_wildcard_match("a*", 2, "a\0b", 3, 0));
+    ck_assert(!cors_wildcard_match("a\0", 2, "a", 1, 0));
+}
+END_TEST
+
+#define S3_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static TCase *s3_tcase(void)
+{
+    TCase *tc = tcase_create("s3");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_loop_test(tc, test_s3_example1, 0, S3_COUNT(s3_roots));
+    tcase_add_loop_test(tc, test_s3_example2, 0, S3_COUNT(s3_roots));
+    tcase_add_loop_test(tc, test_s3_accepted, 0, S3_COUNT(s3_accepted));
+    tcase_add_loop_test(tc, test_s3_refused, 0, S3_COUNT(s3_refused));
+    tcase_add_test(tc, test_s3_too_long);
+    tcase_add_test(tc, test_s3_rule_count);
+    tcase_add_test(tc, test_s3_size);
+    tcase_add_test(tc, test_s3_read);
+    tcase_add_loop_test(tc, test_s3_origin_check, 0, S3_COUNT(s3_origins));
+    tcase_add_test(tc, test_s3_origin_long);
+    tcase_add_loop_test(tc, test_wildcard_match, 0, S3_COUNT(wildcards));
+    tcase_add_test(tc, test_wildcard_match_lengths);
+    return tc;
+}
+
 static Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -1676,6 +2505,16 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_map_dbm);
     tcase_add_test(tc, test_map_redis_unreachable);
     suite_add_tcase(s, tc);
+    tc = tcase_create("rules");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_loop_test(tc, test_rules_first_applies, 0,
+                        sizeof(rule_cases) / sizeof(rule_cases[0]));
+    tcase_add_test(tc, test_rules_merge);
+    tcase_add_test(tc, test_rules_refused);
+    tcase_add_test(tc, test_rules_star_only);
+    tcase_add_test(tc, test_header_patterns);
+    suite_add_tcase(s, tc);
+    suite_add_tcase(s, s3_tcase());
     return s;
 }
 

@@ -225,8 +225,12 @@ static const char *txt_line(const cors_map_t *m, version_t *v, char *s,
                         strlen(s) > 200 ? apr_pstrndup(p, s, 200) : s, why);
 }
 
+/* What txt_build says of a file written in place while it was read: no
+ * version, no refusal; the next interval reads it again. */
+static const char txt_changed[] = "changed while it was read";
+
 /* Reads and compiles a txt: file into v (whose pool is vp).  Returns NULL
- * or the reason; *id receives the identity of what was read. */
+ * or the reason; v->id receives the identity of what was read. */
 static const char *txt_build(const cors_map_t *m, version_t *v, apr_pool_t *vp,
                              apr_pool_t *scratch,
                              const volatile apr_uint32_t *stop)
@@ -311,7 +315,16 @@ static const char *txt_build(const cors_map_t *m, version_t *v, apr_pool_t *vp,
         }
         memmove(buf, buf + start, carry);
     }
+    /* The open file is the version read, whatever was renamed over its
+     * path meanwhile (the next interval takes that one); only a file
+     * written in place, whose size or time changed under the reader, may
+     * have been read half old, half new. */
+    rv = apr_file_info_get(&fi, APR_FINFO_MTIME | APR_FINFO_SIZE, f);
     apr_file_close(f);
+    if ((rv != APR_SUCCESS && rv != APR_INCOMPLETE) ||
+        fi.mtime != v->id.mtime[0] || fi.size != v->id.size[0]) {
+        return txt_changed;
+    }
     return NULL;
 }
 
@@ -502,12 +515,23 @@ const char *cors_map_load(cors_map_t *m, apr_pool_t *p, apr_pool_t *ptemp,
     const char *why = NULL;
     *count = 0;
     switch (m->type) {
-    case MAP_TXT:
-        why = txt_build(m, v, p, ptemp, NULL);
+    case MAP_TXT: {
+        /* A file written in place while start-up read it: read it again. */
+        int tries = 3;
+        do {
+            why = txt_build(m, v, p, ptemp, NULL);
+        } while (why == txt_changed && --tries);
+        if (why == txt_changed) {
+            why = apr_psprintf(ptemp,
+                               "%s: %s three times: publish it with "
+                               "an atomic rename",
+                               m->path, txt_changed);
+        }
         /* Lives as long as the configuration: never freed by a refresh. */
         v->pool = NULL;
         *count = v->count;
         break;
+    }
     case MAP_DBM: {
         /* Checked only: a DBM handle must not be shared with the children
          * (its file offset would be), each opens its own. */
@@ -622,13 +646,16 @@ cors_map_refresh_t cors_map_refresh(cors_map_t *m, apr_pool_t *scratch,
     v = apr_pcalloc(vp, sizeof(*v));
     why = m->type == MAP_TXT ? txt_build(m, v, vp, scratch, stop)
                              : dbm_build(m, v, vp, scratch);
-    if (!why) {
-        /* The file changed while it was read (written in place rather than
-         * renamed): try again at the next interval. */
+    if (why == txt_changed) {
+        apr_pool_destroy(vp);
+        return CORS_MAP_UNCHANGED;
+    }
+    if (!why && m->type == MAP_DBM) {
+        /* The DBM changed while it was opened (written in place rather
+         * than renamed): try again at the next interval. */
         file_id_t after;
         if (file_id(m, &after, scratch) != APR_SUCCESS ||
-            (m->type == MAP_TXT && !same_id(&after, &v->id)) ||
-            (m->type == MAP_DBM && !same_id(&after, &id))) {
+            !same_id(&after, &id)) {
             apr_pool_destroy(vp);
             return CORS_MAP_UNCHANGED;
         }

@@ -99,13 +99,18 @@ def write_tree(root, port):
     mods = ["mpm_" + MPM, "authz_core", "authz_host", "mime"]
     lines = ["LoadModule %s_module %s/mod_%s.so" % (m, MODDIR, m) for m in mods]
     lines.append("LoadModule cors_module %s" % MOD_CORS_SO)
+    # Each event process has a worker for every connection wrk keeps open
+    # and the sampler's: a process whose workers are all busy closes its
+    # idle keep-alive connections (the event MPM sheds load so), and wrk
+    # counts the one it had just sent a request on as a read error.
+    workers = CONNECTIONS + 8
     procs = """StartServers 2
-ServerLimit 4
-ThreadsPerChild 16
-MaxRequestWorkers 32
-MinSpareThreads 8
-MaxSpareThreads 32
-""" if MPM == "event" else """StartServers 8
+ServerLimit 2
+ThreadsPerChild %d
+MaxRequestWorkers %d
+MinSpareThreads 1
+MaxSpareThreads %d
+""" % (workers, 2 * workers, 2 * workers) if MPM == "event" else """StartServers 8
 MinSpareServers 8
 MaxSpareServers 8
 ServerLimit 8

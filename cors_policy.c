@@ -35,13 +35,36 @@ cors_policy_t *cors_policy_make(apr_pool_t *p)
     pol->where[setting] =                                                      \
         add->field != (unset) ? add->where[setting] : base->where[setting]
 
-/* The settings a rule may hold besides its origins. */
-static int sets_rule_settings(const cors_policy_t *c)
+/* The settings a rule may hold besides its origins: the field, its unset
+ * value and its index in where[].  Overriding, resolving and the test of a
+ * child that sets any of them read this one list. */
+#define RULE_SETTINGS(X)                                                       \
+    X(credentials, CORS_UNSET, CORS_SET_CREDENTIALS)                           \
+    X(private_network, CORS_UNSET, CORS_SET_PRIVATE_NETWORK)                   \
+    X(max_age_str, NULL, CORS_SET_MAX_AGE)                                     \
+    X(methods, NULL, CORS_SET_METHODS)                                         \
+    X(allow_headers, NULL, CORS_SET_ALLOW_HEADERS)                             \
+    X(expose_headers, NULL, CORS_SET_EXPOSE_HEADERS)                           \
+    X(websocket, CORS_UNSET, CORS_SET_WEBSOCKET)                               \
+    X(debug, CORS_UNSET, CORS_SET_DEBUG)
+
+/* Sets every setting of out that from sets (with its "file:line"). */
+#define TAKE_SET(f, u, setting)                                                \
+    if (from->f != (u)) {                                                      \
+        out->f = from->f;                                                      \
+        out->where[setting] = from->where[setting];                            \
+    }
+/* Sets every setting out leaves unset as from has it. */
+#define TAKE_UNSET(f, u, setting)                                              \
+    if (out->f == (u)) {                                                       \
+        out->f = from->f;                                                      \
+        out->where[setting] = from->where[setting];                            \
+    }
+#define IS_SET(f, u, setting) || from->f != (u)
+
+static int sets_rule_settings(const cors_policy_t *from)
 {
-    return c->credentials != CORS_UNSET || c->private_network != CORS_UNSET ||
-           c->max_age_str || c->methods || c->allow_headers ||
-           c->expose_headers || c->websocket != CORS_UNSET ||
-           c->debug != CORS_UNSET;
+    return 0 RULE_SETTINGS(IS_SET);
 }
 
 /* Inherited rules under a child scope that sets some of their settings:
@@ -49,33 +72,21 @@ static int sets_rule_settings(const cors_policy_t *c)
  * own.  A child that sets none shares the list. */
 static apr_array_header_t *rules_override(apr_pool_t *p,
                                           apr_array_header_t *rules,
-                                          const cors_policy_t *add)
+                                          const cors_policy_t *from)
 {
-    apr_array_header_t *out;
+    apr_array_header_t *list;
     int i;
-    if (!sets_rule_settings(add)) {
+    if (!sets_rule_settings(from)) {
         return rules;
     }
-    out = apr_array_make(p, rules->nelts, sizeof(cors_policy_t *));
+    list = apr_array_make(p, rules->nelts, sizeof(cors_policy_t *));
     for (i = 0; i < rules->nelts; i++) {
         const cors_policy_t *r = APR_ARRAY_IDX(rules, i, cors_policy_t *);
-        cors_policy_t *o = apr_pmemdup(p, r, sizeof(*r));
-#define OVERRIDE(f, u)                                                         \
-    if (add->f != (u)) {                                                       \
-        o->f = add->f;                                                         \
+        cors_policy_t *out = apr_pmemdup(p, r, sizeof(*r));
+        RULE_SETTINGS(TAKE_SET)
+        APR_ARRAY_PUSH(list, cors_policy_t *) = out;
     }
-        OVERRIDE(credentials, CORS_UNSET);
-        OVERRIDE(private_network, CORS_UNSET);
-        OVERRIDE(max_age_str, NULL);
-        OVERRIDE(methods, NULL);
-        OVERRIDE(allow_headers, NULL);
-        OVERRIDE(expose_headers, NULL);
-        OVERRIDE(websocket, CORS_UNSET);
-        OVERRIDE(debug, CORS_UNSET);
-#undef OVERRIDE
-        APR_ARRAY_PUSH(out, cors_policy_t *) = o;
-    }
-    return out;
+    return list;
 }
 
 cors_policy_t *cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
@@ -455,27 +466,14 @@ static void decide_unmatched(const cors_request_t *req, int preflight,
 
 /* A rule's settings, each taken from the scope where the rule leaves it
  * unset: the scope's own defaults and, through merging, its parents'. */
-void cors_rule_resolve(const cors_policy_t *rule, const cors_policy_t *scope,
+void cors_rule_resolve(const cors_policy_t *rule, const cors_policy_t *from,
                        cors_policy_t *out)
 {
     *out = *rule;
-#define FALLBACK(f, u, setting)                                                \
-    if (out->f == (u)) {                                                       \
-        out->f = scope->f;                                                     \
-        out->where[setting] = scope->where[setting];                           \
-    }
-    FALLBACK(engine, CORS_UNSET, CORS_SET_ENGINE);
-    FALLBACK(credentials, CORS_UNSET, CORS_SET_CREDENTIALS);
-    FALLBACK(private_network, CORS_UNSET, CORS_SET_PRIVATE_NETWORK);
-    FALLBACK(max_age_str, NULL, CORS_SET_MAX_AGE);
-    FALLBACK(methods, NULL, CORS_SET_METHODS);
-    FALLBACK(allow_headers, NULL, CORS_SET_ALLOW_HEADERS);
-    FALLBACK(expose_headers, NULL, CORS_SET_EXPOSE_HEADERS);
-    FALLBACK(websocket, CORS_UNSET, CORS_SET_WEBSOCKET);
-    FALLBACK(debug, CORS_UNSET, CORS_SET_DEBUG);
-#undef FALLBACK
-    if (out->credentials_where == NULL) {
-        out->credentials_where = scope->credentials_where;
+    TAKE_UNSET(engine, CORS_UNSET, CORS_SET_ENGINE)
+    RULE_SETTINGS(TAKE_UNSET)
+    if (!out->credentials_where) {
+        out->credentials_where = from->credentials_where;
     }
 }
 

@@ -1731,18 +1731,23 @@ END_TEST
 START_TEST(test_rules_merge)
 {
     cors_policy_t *scope = bucket();
-    cors_policy_t *child = cors_policy_make(pool), *origins;
+    cors_policy_t *child = cors_policy_make(pool), *origins, *merged, eff;
     cors_decision_t d;
 
     /* A child's setting overrides it in every rule, a rule's own too. */
     child->set = 1;
     child->credentials = CORS_OFF;
     child->max_age_str = "60";
-    d = decide(cors_policy_merge(pool, scope, child), "OPTIONS",
-               "https://app.example", "PUT", NULL, NULL);
+    child->where[CORS_SET_MAX_AGE] = "child.conf:3";
+    merged = cors_policy_merge(pool, scope, child);
+    d = decide(merged, "OPTIONS", "https://app.example", "PUT", NULL, NULL);
     ck_assert_int_eq(d.verdict, CORS_PREFLIGHT_ALLOWED);
     ck_assert_ptr_null(d.allow_credentials);
     ck_assert_str_eq(d.max_age, "60");
+    /* ...and where it was set goes with it, for cors-info. */
+    cors_rule_resolve(APR_ARRAY_IDX(merged->rules, 0, cors_policy_t *), merged,
+                      &eff);
+    ck_assert_str_eq(eff.where[CORS_SET_MAX_AGE], "child.conf:3");
     /* The parent's rules are untouched. */
     d = decide(scope, "OPTIONS", "https://app.example", "PUT", NULL, NULL);
     ck_assert_str_eq(d.allow_credentials, "true");

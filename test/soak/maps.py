@@ -33,7 +33,6 @@ SOAK_CONNECTIONS (16), SOAK_THREADS (2), SOAK_KEEP=1 (keep the directory).
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -45,6 +44,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SRCDIR, "bench"))
 from benchlib import children, conf_head, free_port, rss_kib  # noqa: E402
+# The other soak's httpd control and wrk launch (this directory).
+from soak import apachectl, start_wrk, stop_httpd  # noqa: E402
 
 APACHE2 = os.environ.get("APACHE2", "/usr/sbin/apache2")
 MODDIR = os.environ.get("APACHE_MODULES_DIR", "/usr/lib/apache2/modules")
@@ -141,12 +142,6 @@ CORSMapCheckInterval 1
     return os.path.join(root, "httpd.conf")
 
 
-def apachectl(conf, *args, timeout=120):
-    return subprocess.run([APACHE2, "-f", conf] + list(args),
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          stdin=subprocess.DEVNULL, timeout=timeout)
-
-
 def children_rss(parent):
     pids = children(parent)
     return sum(rss_kib(p) for p in pids) * 1024, len(pids)
@@ -221,12 +216,7 @@ def main():
         smp = threading.Thread(target=sampler)
         smp.start()
         wrk_out = os.path.join(root, "wrk.out")
-        wrk = subprocess.Popen(
-            ["wrk", "-t%d" % THREADS, "-c%d" % CONNECTIONS, "-d%ds" % secs,
-             "--timeout", "10s", "-s", os.path.join(HERE, "maps.lua"),
-             "http://127.0.0.1:%d" % port],
-            stdout=open(wrk_out, "w"), stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL)
+        wrk = start_wrk(port, "maps.lua", secs, wrk_out, THREADS, CONNECTIONS)
         t0 = time.monotonic()
         warm = max(10.0, 0.25 * secs)
         samples = []
@@ -257,20 +247,7 @@ def main():
         if wrk is not None and wrk.poll() is None:
             wrk.kill()
             wrk.wait()
-        try:
-            apachectl(conf, "-k", "stop", timeout=60)
-        except subprocess.TimeoutExpired:
-            pass
-        if parent:
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                try:
-                    os.kill(parent, 0)
-                except ProcessLookupError:
-                    break
-                time.sleep(0.1)
-            else:
-                os.kill(parent, signal.SIGKILL)
+        stop_httpd(conf, root, parent)
 
     m = re.search(r"MAPS checked=(\d+) wrong=(\d+) bad_status=(\d+) unknown=(\d+) "
                   r"requests=(\d+) connect=(\d+) read=(\d+) write=(\d+) status=(\d+) "

@@ -239,7 +239,7 @@ CHECKS = [
     (".htaccess preflight", "OPTIONS", "/ht/file.txt",
      {"Origin": HT, ACRM: "POST", ACRH: "x-anything"}, 204,
      {"access-control-allow-origin": HT, "access-control-allow-methods": "GET, HEAD, POST",
-      "access-control-allow-headers": "*"}, PF_VARY),
+      "access-control-allow-headers": "x-anything"}, PF_VARY),
     (".htaccess engine off", "GET", "/ht/off/file.txt", {"Origin": HT}, 200, {}, set()),
     ("cgi allowed", "GET", "/cgi-bin/cors.cgi", {"Origin": APP}, 200,
      {"access-control-allow-origin": APP, "access-control-expose-headers": "X-Total"},
@@ -346,12 +346,7 @@ def main():
             return 1
 
         wrk_out = os.path.join(root, "wrk.out")
-        wrk = subprocess.Popen(
-            ["wrk", "-t%d" % THREADS, "-c%d" % CONNECTIONS, "-d%ds" % secs,
-             "--timeout", "10s", "-s", os.path.join(HERE, "workload.lua"),
-             "http://127.0.0.1:%d" % port],
-            stdout=open(wrk_out, "w"), stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL)
+        wrk = start_wrk(port, "workload.lua", secs, wrk_out)
         t0 = time.monotonic()
         warm = max(5.0, 0.2 * secs)
         graceful_at = 0.4 * secs
@@ -484,6 +479,18 @@ def main():
         return 1
     say("passed")
     return 0
+
+
+def start_wrk(port, script, secs, out, threads=THREADS,
+              connections=CONNECTIONS):
+    """wrk against 127.0.0.1:port for secs seconds with the Lua script of
+    this directory; its output goes to the file out."""
+    with open(out, "w") as f:
+        return subprocess.Popen(
+            ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % secs,
+             "--timeout", "10s", "-s", os.path.join(HERE, script),
+             "http://127.0.0.1:%d" % port],
+            stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
 def stop_httpd(conf, root, parent):

@@ -87,12 +87,20 @@ static const char *public_suffix_with_credentials(cmd_parms *cmd,
         value, cors_origin_public_suffix(cmd->pool, value));
 }
 
-static cors_origins_t *scope_origins(cmd_parms *cmd, cors_policy_t *conf)
+static const char *origins_outside_rules =
+    "this scope has <CORSRule> sections (or CORSRuleFile): put the origins "
+    "inside a <CORSRule>";
+
+/* Before an origin directive adds its value: refused (with the reason)
+ * where the scope has rules, which hold its origins; else the scope's
+ * origins made if this is its first origin directive, and the value
+ * recorded as written, after a letter saying which directive, for the
+ * cors-info handler. */
+static const char *scope_origins(cmd_parms *cmd, cors_policy_t *conf,
+                                 char directive, const char *arg)
 {
-    /* A scope with rules keeps its origins in them (refused by the
-     * caller). */
     if (conf->rules) {
-        return NULL;
+        return refuse(cmd, arg, origins_outside_rules);
     }
     /* The first origin directive of a scope starts its own rule set:
      * inherited origins are replaced, not extended. */
@@ -101,25 +109,20 @@ static cors_origins_t *scope_origins(cmd_parms *cmd, cors_policy_t *conf)
         conf->origin_values = apr_array_make(cmd->pool, 4, sizeof(char *));
         conf->where[CORS_SET_ORIGINS] = where(cmd);
     }
-    return conf->origins;
+    APR_ARRAY_PUSH(conf->origin_values, const char *) =
+        apr_psprintf(cmd->pool, "%c%s", directive, arg);
+    return NULL;
 }
-
-static const char *origins_outside_rules =
-    "this scope has <CORSRule> sections (or CORSRuleFile): put the origins "
-    "inside a <CORSRule>";
 
 static const char *cmd_allow_origin(cmd_parms *cmd, void *mconfig,
                                     const char *arg)
 {
     cors_policy_t *conf = setting(mconfig);
-    cors_origins_t *o = scope_origins(cmd, conf);
-    const char *why =
-        o ? cors_origins_add(o, cmd->pool, arg) : origins_outside_rules;
-    if (!o) {
-        return refuse(cmd, arg, why);
+    const char *why = scope_origins(cmd, conf, 'o', arg);
+    if (why) {
+        return why;
     }
-    APR_ARRAY_PUSH(conf->origin_values, const char *) =
-        apr_pstrcat(cmd->pool, "o", arg, NULL);
+    why = cors_origins_add(conf->origins, cmd->pool, arg);
     if (!why && cors_policy_credentials_conflict(conf)) {
         why = star_with_credentials;
     }
@@ -136,17 +139,14 @@ static const char *cmd_allow_origin_map(cmd_parms *cmd, void *mconfig,
                                         const char *arg)
 {
     cors_policy_t *conf = setting(mconfig);
-    cors_origins_t *o = scope_origins(cmd, conf);
     cors_map_t *map;
-    const char *why;
-    if (!o) {
-        return refuse(cmd, arg, origins_outside_rules);
+    const char *why = scope_origins(cmd, conf, 'p', arg);
+    if (why) {
+        return why;
     }
     why = cors_map_for_directive(cmd, arg, &map);
-    APR_ARRAY_PUSH(conf->origin_values, const char *) =
-        apr_pstrcat(cmd->pool, "p", arg, NULL);
     if (!why) {
-        why = cors_origins_add_map(o, cmd->pool, map);
+        why = cors_origins_add_map(conf->origins, cmd->pool, map);
     }
     return why ? refuse(cmd, arg, why) : NULL;
 }
@@ -162,14 +162,12 @@ static const char *cmd_allow_origin_match(cmd_parms *cmd, void *mconfig,
                                           const char *arg)
 {
     cors_policy_t *conf = setting(mconfig);
-    cors_origins_t *o = scope_origins(cmd, conf);
-    const char *why;
-    if (!o) {
-        return refuse(cmd, arg, origins_outside_rules);
+    const char *why = scope_origins(cmd, conf, 'm', arg);
+    if (why) {
+        return why;
     }
-    why = cors_origins_add_regex(o, cmd->pool, arg, in_htaccess(cmd) ? 0 : 1);
-    APR_ARRAY_PUSH(conf->origin_values, const char *) =
-        apr_pstrcat(cmd->pool, "m", arg, NULL);
+    why = cors_origins_add_regex(conf->origins, cmd->pool, arg,
+                                 in_htaccess(cmd) ? 0 : 1);
     return why ? refuse(cmd, arg, why) : NULL;
 }
 

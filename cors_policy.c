@@ -497,6 +497,9 @@ static const cors_decision_t *decide_rules(const cors_policy_t *pol,
     cors_decision_t *d, *miss = NULL;
     cors_origin_result_t unmatched = CORS_ORIGIN_DENIED;
     cors_policy_t eff;
+    /* An actual request's answer depends on Origin unless every rule
+     * answers "*". */
+    const char *vary = pol->rules_vary ? "Origin" : NULL;
 
     if (!req->origin && pol->rules_vary) {
         return &cors_not_cors;
@@ -543,14 +546,14 @@ static const cors_decision_t *decide_rules(const cors_policy_t *pol,
         }
         if (rule_lists_method(&eff, req->method)) {
             decide_allowed(&eff, req, star, how, d);
-            d->vary = pol->rules_vary ? "Origin" : NULL;
+            d->vary = vary;
             return d;
         }
         if (!miss) {
             miss = d;
             miss->verdict = CORS_DISALLOWED;
             set_detail_str(miss, "method not listed by the rule", req->method);
-            miss->vary = pol->rules_vary ? "Origin" : NULL;
+            miss->vary = vary;
             d = apr_pcalloc(pool, sizeof(*d));
         }
     }
@@ -559,9 +562,7 @@ static const cors_decision_t *decide_rules(const cors_policy_t *pol,
     }
     d->rule = NULL;
     decide_unmatched(req, preflight, unmatched, d);
-    d->vary = preflight         ? CORS_VARY_PREFLIGHT
-              : pol->rules_vary ? "Origin"
-                                : NULL;
+    d->vary = preflight ? CORS_VARY_PREFLIGHT : vary;
     return d;
 }
 

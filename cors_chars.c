@@ -8,6 +8,8 @@
  */
 #include <string.h>
 
+#include <apr_cstr.h>
+
 #include "cors_private.h"
 
 #define LETTER (CORS_C_TCHAR | CORS_C_SCHEME | CORS_C_HOST)
@@ -74,6 +76,22 @@ unsigned int cors_hash(const char *key, apr_ssize_t *klen)
 apr_hash_t *cors_hash_make(apr_pool_t *p)
 {
     return apr_hash_make_custom(p, cors_hash);
+}
+
+char *cors_lower_dup(apr_pool_t *p, const char *s, apr_size_t len)
+{
+    char *out = apr_palloc(p, len + 1);
+    apr_size_t i;
+    for (i = 0; i < len; i++) {
+        out[i] = CORS_LOWER(s[i]);
+    }
+    out[len] = '\0';
+    return out;
+}
+
+int cors_is_authorization(const char *name, apr_size_t len)
+{
+    return len == 13 && !apr_cstr_casecmpn(name, "authorization", 13);
 }
 
 static int bytes_equal(const char *a, const char *b, apr_size_t len, int nocase)

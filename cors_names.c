@@ -229,14 +229,11 @@ static const char *add_method(cors_names_t *n, apr_pool_t *p, const char *v)
 static const char *add_pattern(cors_names_t *n, apr_pool_t *p,
                                const char *value)
 {
-    char *lower, *c;
+    char *lower;
     if (strchr(value, '*') != strrchr(value, '*')) {
         return "a name pattern holds one '*' at most (as on S3)";
     }
-    lower = apr_pstrdup(p, value);
-    for (c = lower; *c; c++) {
-        *c = CORS_LOWER(*c);
-    }
+    lower = cors_lower_dup(p, value, strlen(value));
     if (n->kind == CORS_NAMES_REQUEST_HEADERS &&
         (!strncmp(lower, "proxy-", 6) || !strncmp(lower, "sec-", 4))) {
         /* Every name it matches is forbidden, as "Sec-Fetch-Mode" is. */
@@ -256,8 +253,8 @@ static int pattern_listed(const cors_names_t *n, const char *name,
                           apr_size_t len)
 {
     int i;
-    if (!n->patterns || (n->kind != CORS_NAMES_S3_HEADERS && len == 13 &&
-                         !apr_cstr_casecmpn(name, "authorization", 13))) {
+    if (!n->patterns || (n->kind != CORS_NAMES_S3_HEADERS &&
+                         cors_is_authorization(name, len))) {
         return 0;
     }
     for (i = 0; i < n->patterns->nelts; i++) {
@@ -277,7 +274,7 @@ int cors_names_wide(const cors_names_t *n)
 const char *cors_names_add(cors_names_t *n, apr_pool_t *p, const char *value)
 {
     const char *why = NULL;
-    char *lower, *c;
+    char *lower;
 
     int headers = n->kind == CORS_NAMES_REQUEST_HEADERS ||
                   n->kind == CORS_NAMES_S3_HEADERS;
@@ -304,10 +301,7 @@ const char *cors_names_add(cors_names_t *n, apr_pool_t *p, const char *value)
     } else if (headers && strchr(value, '*')) {
         why = add_pattern(n, p, value);
     } else {
-        lower = apr_pstrdup(p, value);
-        for (c = lower; *c; c++) {
-            *c = apr_tolower(*c);
-        }
+        lower = cors_lower_dup(p, value, strlen(value));
         if (n->kind == CORS_NAMES_REQUEST_HEADERS) {
             why = forbidden_request_header(lower);
         } else if (n->kind == CORS_NAMES_S3_HEADERS) {
@@ -429,9 +423,8 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
         /* "*" covers every name but Authorization, which must be listed
          * (the Fetch standard's CORS non-wildcard request-header name);
          * on S3, '*' covers it too. */
-        if (allowed->any &&
-            (allowed->kind == CORS_NAMES_S3_HEADERS ||
-             !(len == 13 && !apr_cstr_casecmpn(start, "authorization", 13)))) {
+        if (allowed->any && (allowed->kind == CORS_NAMES_S3_HEADERS ||
+                             !cors_is_authorization(start, len))) {
             continue;
         }
         if (pattern_listed(allowed, start, len)) {

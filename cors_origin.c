@@ -258,17 +258,14 @@ const char *cors_origin_public_suffix(apr_pool_t *p, const char *value)
 {
     const char *sep = strstr(value, "://");
     const char *domain, *end;
-    char *d, *c;
+    char *d;
     if (!sep || strncmp(sep + 3, "*.", 2)) {
         return NULL;
     }
     domain = sep + 5;
     end = strchr(domain, ':');
-    d = end ? apr_pstrmemdup(p, domain, (apr_size_t)(end - domain))
-            : apr_pstrdup(p, domain);
-    for (c = d; *c; c++) {
-        *c = apr_tolower(*c);
-    }
+    d = cors_lower_dup(p, domain,
+                       end ? (apr_size_t)(end - domain) : strlen(domain));
     if (!psl) {
         psl = psl_latest(NULL);
     }
@@ -438,15 +435,12 @@ static int wildcard_domain_ok(const char *domain, apr_size_t len)
 const char *cors_origins_add(cors_origins_t *o, apr_pool_t *p,
                              const char *value)
 {
-    char *v = apr_pstrdup(p, value);
-    char *c, *sep, *host, *port_star = NULL;
+    char *v = cors_lower_dup(p, value, strlen(value));
+    char *sep, *host, *port_star = NULL;
     int wildcard_sub = 0;
     cors_origin_parts_t parts;
     apr_size_t len;
 
-    for (c = v; *c; c++) {
-        *c = apr_tolower(*c);
-    }
     if (!strcmp(v, "*")) {
         o->any = 1;
         o->count++;
@@ -764,10 +758,7 @@ const char *cors_origins_add_regex(cors_origins_t *o, apr_pool_t *p,
 void cors_origins_add_wildcard(cors_origins_t *o, apr_pool_t *p,
                                const char *value)
 {
-    char *lower = apr_pstrdup(p, value), *c;
-    for (c = lower; *c; c++) {
-        *c = CORS_LOWER(*c);
-    }
+    char *lower = cors_lower_dup(p, value, strlen(value));
     if (!o->wildcards) {
         o->wildcards = apr_array_make(p, 2, sizeof(const char *));
     }

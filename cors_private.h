@@ -38,6 +38,14 @@ int cors_is_token(const char *s, apr_size_t len);
 unsigned int cors_hash(const char *key, apr_ssize_t *klen);
 apr_hash_t *cors_hash_make(apr_pool_t *p);
 
+/* A copy of len bytes of s, ASCII letters lower-cased (configuration values
+ * are compared as browsers send them). */
+char *cors_lower_dup(apr_pool_t *p, const char *s, apr_size_t len);
+
+/* Whether a header name is Authorization, in any case: the Fetch
+ * standard's one name "*" never covers. */
+int cors_is_authorization(const char *name, apr_size_t len);
+
 /* Whether s matches pattern, where each '*' stands for any run of bytes
  * (none included) and every other byte for itself, ASCII case-insensitively
  * when nocase is non-zero: S3's AllowedOrigin and AllowedHeader, and

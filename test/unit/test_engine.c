@@ -764,7 +764,8 @@ END_TEST
  * elements count toward neither: httpd joins 16 empty
  * Access-Control-Request-Headers lines into ", , , ...", which asks for no
  * header at all.  They have a bound of their own, 256 bytes plus four per
- * listed name, which a flood of commas meets at once (TOO_MANY). */
+ * listed name, which a flood of commas meets at once (TOO_MANY).  A value
+ * longer than the two bounds together is refused unread (TOO_MANY). */
 static const char *const *const header_sets[] = {
     NULL,
     (const char *const[]){"X-Foo", NULL},
@@ -800,7 +801,11 @@ static const struct {
     {1, "x-foo, x-foo", CORS_HEADERS_TOO_MANY, 2, "x-foo"},
     {1, "x-foo{15:, }x-foo", CORS_HEADERS_TOO_MANY, 2, "x-foo"},
     {2, "x-foo, content-type, X-FOO", CORS_HEADERS_TOO_MANY, 3, "X-FOO"},
-    {1, "{2048:x-foo,}", CORS_HEADERS_TOO_MANY, 2, "x-foo"},
+    /* Longer than both bounds together (here 5 + 128 name bytes and
+     * 256 + 4 separator bytes): refused before any name is read. */
+    {1, "{2048:x-foo,}", CORS_HEADERS_TOO_MANY, 0, NULL},
+    {1, "x-bar{194:, }", CORS_HEADERS_DENIED, 1, "x-bar"},
+    {1, "x-bar{194:, } ", CORS_HEADERS_TOO_MANY, 0, NULL},
     {1, "x-foo, x-bar", CORS_HEADERS_DENIED, 2, "x-bar"}, /* not listed */
     {2, "x-foo, x-foo", CORS_HEADERS_ALLOWED, 2, NULL},   /* within the count */
     {3, "{2048:x-foo,}", CORS_HEADERS_ALLOWED, 2048, NULL},

@@ -57,11 +57,17 @@ unsigned int cors_hash(const char *key, apr_ssize_t *klen)
     apr_uint64_t h = len, w;
 
     *klen = (apr_ssize_t)len;
-    for (; len >= 8; k += 8, len -= 8) {
-        memcpy(&w, k, 8);
+    if (len >= 8) {
+        const unsigned char *last = k + len - 8;
+        for (; k < last; k += 8) {
+            memcpy(&w, k, 8);
+            h = (ROTL64(h, 5) ^ w) * MIX;
+        }
+        /* The last eight bytes, overlapping the words already mixed when
+         * len is not a multiple of eight: one step, not a byte loop. */
+        memcpy(&w, last, 8);
         h = (ROTL64(h, 5) ^ w) * MIX;
-    }
-    if (len) {
+    } else if (len) {
         w = 0;
         while (len--) {
             w = w << 8 | k[len];

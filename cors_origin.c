@@ -790,25 +790,17 @@ cors_origin_result_t cors_origins_match(const cors_origins_t *o,
     return cors_origins_match_listed(o, origin, scratch, rule);
 }
 
-cors_origin_result_t cors_origins_match_listed(const cors_origins_t *o,
-                                               const char *origin,
-                                               apr_pool_t *scratch,
-                                               const char **rule)
+/* Everything but the exact origins, for an origin of len bytes (at most
+ * CORS_ORIGIN_MAX + 1) that is not one of them.  Apart from
+ * cors_origins_match_listed() so that the common exact match does not pay
+ * for this function's registers and stack. */
+static CORS_NOINLINE cors_origin_result_t
+match_patterns(const cors_origins_t *o, const char *origin, apr_size_t len,
+               apr_pool_t *scratch, const char **rule)
 {
     cors_origin_parts_t parts;
-    apr_size_t len;
     const char *why = NULL;
 
-    /* Bounded: nothing longer than CORS_ORIGIN_MAX is read. */
-    len = strnlen(origin, CORS_ORIGIN_MAX + 1);
-    if (len <= CORS_ORIGIN_MAX &&
-        apr_hash_get(o->exact, origin, (apr_ssize_t)len)) {
-        /* Byte-equal to a stored origin, hence well-formed: no parsing. */
-        if (rule) {
-            *rule = "exact origin";
-        }
-        return CORS_ORIGIN_ALLOWED;
-    }
     if (!parse_origin(origin, len, &parts)) {
         return CORS_ORIGIN_MALFORMED;
     }
@@ -891,4 +883,29 @@ cors_origin_result_t cors_origins_match_listed(const cors_origins_t *o,
         *rule = why;
     }
     return why ? CORS_ORIGIN_ALLOWED : CORS_ORIGIN_DENIED;
+}
+
+cors_origin_result_t cors_origins_lookup(const cors_origins_t *o,
+                                         const char *origin, apr_size_t len,
+                                         apr_pool_t *scratch, const char **rule)
+{
+    if (len <= CORS_ORIGIN_MAX &&
+        apr_hash_get(o->exact, origin, (apr_ssize_t)len)) {
+        /* Byte-equal to a stored origin, hence well-formed: no parsing. */
+        if (rule) {
+            *rule = "exact origin";
+        }
+        return CORS_ORIGIN_ALLOWED;
+    }
+    return match_patterns(o, origin, len, scratch, rule);
+}
+
+cors_origin_result_t cors_origins_match_listed(const cors_origins_t *o,
+                                               const char *origin,
+                                               apr_pool_t *scratch,
+                                               const char **rule)
+{
+    /* Bounded: nothing longer than CORS_ORIGIN_MAX is read. */
+    return cors_origins_lookup(o, origin, strnlen(origin, CORS_ORIGIN_MAX + 1),
+                               scratch, rule);
 }

@@ -235,22 +235,9 @@ const char *cors_parse_max_age(const char *value, int *seconds)
     return NULL;
 }
 
-const char *cors_verdict_name(cors_verdict_t v)
-{
-    switch (v) {
-    case CORS_ALLOWED:
-        return "allowed";
-    case CORS_DISALLOWED:
-        return "disallowed";
-    case CORS_PREFLIGHT_ALLOWED:
-        return "preflight-allowed";
-    case CORS_PREFLIGHT_REFUSED:
-        return "preflight-refused";
-    case CORS_NOT_CORS:
-    default:
-        return "not-cors";
-    }
-}
+const char *const cors_verdict_names[CORS_VERDICTS] = {
+    "not-cors", "allowed", "disallowed", "preflight-allowed",
+    "preflight-refused"};
 
 static void set_detail(cors_decision_t *d, const char *reason,
                        const char *detail, apr_size_t len)
@@ -266,6 +253,14 @@ static void set_detail_str(cors_decision_t *d, const char *reason,
     set_detail(d, reason, detail, detail ? strnlen(detail, 256) : 0);
 }
 
+/* The request's Origin as the detail: olen is its length as measured once
+ * (at most CORS_ORIGIN_MAX + 1), of which 256 bytes at most are kept. */
+static void set_detail_origin(cors_decision_t *d, const char *reason,
+                              const char *origin, apr_size_t olen)
+{
+    set_detail(d, reason, origin, olen < 256 ? olen : 256);
+}
+
 /* Access-Control-Expose-Headers for an allowed actual request. */
 static void decide_expose(const cors_policy_t *pol, int credentials,
                           cors_decision_t *d)
@@ -273,7 +268,7 @@ static void decide_expose(const cors_policy_t *pol, int credentials,
     if (!pol->expose_headers) {
         return;
     }
-    if (cors_names_any(pol->expose_headers) && credentials) {
+    if (credentials && cors_names_any(pol->expose_headers)) {
         /* With credentials browsers read "*" as a name: list the names the
          * response carries, once the handler has set them. */
         d->expose_from_response = 1;
@@ -283,18 +278,23 @@ static void decide_expose(const cors_policy_t *pol, int credentials,
 }
 
 /* Matches the Origin against a policy's (or a rule's) origins; *star says
- * whether the answer is "*".  An S3 rule answers "*" only where no listed
+ * whether they hold "*" (cors_origins_any) on entry, and whether the answer
+ * is "*" on return.  An S3 rule answers "*" only where no listed
  * origin matched: a listed one is echoed, with credentials. */
 static cors_origin_result_t match_origin(const cors_policy_t *pol,
-                                         const char *origin, apr_pool_t *pool,
-                                         const char **how, int *star)
+                                         const char *origin, apr_size_t len,
+                                         apr_pool_t *pool, const char **how,
+                                         int *star)
 {
     cors_origin_result_t o;
-    *star = cors_origins_any(pol->origins);
-    if (!*star || !pol->s3) {
-        return cors_origins_match(pol->origins, origin, pool, how);
+    if (*star && !pol->s3) {
+        *how = "*";
+        return CORS_ORIGIN_ALLOWED;
     }
-    o = cors_origins_match_listed(pol->origins, origin, pool, how);
+    o = cors_origins_lookup(pol->origins, origin, len, pool, how);
+    if (!*star) {
+        return o;
+    }
     if (o == CORS_ORIGIN_ALLOWED) {
         *star = 0;
         return o;
@@ -349,9 +349,9 @@ static void debug_answer(const cors_policy_t *pol, const cors_request_t *req,
  * headers, then private network access.  In a scope with rules
  * (rule != 0) a method counts only where the rule lists it. */
 static void decide_preflight(const cors_policy_t *pol,
-                             const cors_request_t *req, int star,
-                             const char *how, int rule, apr_pool_t *pool,
-                             cors_decision_t *d)
+                             const cors_request_t *req, apr_size_t olen,
+                             int star, const char *how, int rule,
+                             apr_pool_t *pool, cors_decision_t *d)
 {
     const char *m = req->request_method;
     int credentials = credentials_of(pol, star);
@@ -414,7 +414,7 @@ static void decide_preflight(const cors_policy_t *pol,
     }
 
     d->verdict = CORS_PREFLIGHT_ALLOWED;
-    set_detail_str(d, how, req->origin);
+    set_detail_origin(d, how, req->origin, olen);
     d->allow_origin = star ? "*" : req->origin;
     d->allow_credentials = credentials ? "true" : NULL;
     if (!pol->methods) {
@@ -443,25 +443,27 @@ static void decide_preflight(const cors_policy_t *pol,
 
 /* An actual request from an origin the policy (or rule) allows. */
 static void decide_allowed(const cors_policy_t *pol, const cors_request_t *req,
-                           int star, const char *how, cors_decision_t *d)
+                           apr_size_t olen, int star, const char *how,
+                           cors_decision_t *d)
 {
     int credentials = credentials_of(pol, star);
     d->verdict = CORS_ALLOWED;
-    set_detail_str(d, how, req->origin);
+    set_detail_origin(d, how, req->origin, olen);
     d->allow_origin = star ? "*" : req->origin;
     d->allow_credentials = credentials ? "true" : NULL;
     decide_expose(pol, credentials, d);
 }
 
 /* A request matched by no rule, or a malformed Origin. */
-static void decide_unmatched(const cors_request_t *req, int preflight,
-                             cors_origin_result_t o, cors_decision_t *d)
+static void decide_unmatched(const cors_request_t *req, apr_size_t olen,
+                             int preflight, cors_origin_result_t o,
+                             cors_decision_t *d)
 {
     d->verdict = preflight ? CORS_PREFLIGHT_REFUSED : CORS_DISALLOWED;
-    set_detail_str(d,
-                   o == CORS_ORIGIN_MALFORMED ? "malformed Origin"
-                                              : "origin not allowed",
-                   req->origin);
+    set_detail_origin(d,
+                      o == CORS_ORIGIN_MALFORMED ? "malformed Origin"
+                                                 : "origin not allowed",
+                      req->origin, olen);
 }
 
 /* A rule's settings, each taken from the scope where the rule leaves it
@@ -485,9 +487,9 @@ void cors_rule_resolve(const cors_policy_t *rule, const cors_policy_t *from,
  * lists; the reason is the first near miss (a rule whose origins matched),
  * which the log names.
  */
-static const cors_decision_t *decide_rules(const cors_policy_t *pol,
-                                           const cors_request_t *req,
-                                           apr_pool_t *pool)
+static CORS_NOINLINE const cors_decision_t *
+decide_rules(const cors_policy_t *pol, const cors_request_t *req,
+             apr_pool_t *pool)
 {
     const cors_policy_t *const *rules =
         (const cors_policy_t *const *)pol->rules->elts;
@@ -496,6 +498,7 @@ static const cors_decision_t *decide_rules(const cors_policy_t *pol,
         req->origin && req->request_method && !strcmp(req->method, "OPTIONS");
     cors_decision_t *d, *miss = NULL;
     cors_origin_result_t unmatched = CORS_ORIGIN_DENIED;
+    apr_size_t olen;
     cors_policy_t eff;
     /* An actual request's answer depends on Origin unless every rule
      * answers "*". */
@@ -518,11 +521,12 @@ static const cors_decision_t *decide_rules(const cors_policy_t *pol,
         }
         return d;
     }
+    olen = strnlen(req->origin, CORS_ORIGIN_MAX + 1);
     for (i = 0; i < n; i++) {
         const char *how = NULL;
-        int star = 0;
+        int star = cors_origins_any(rules[i]->origins);
         cors_origin_result_t o =
-            match_origin(rules[i], req->origin, pool, &how, &star);
+            match_origin(rules[i], req->origin, olen, pool, &how, &star);
         if (o != CORS_ORIGIN_ALLOWED) {
             if (o == CORS_ORIGIN_MALFORMED) {
                 unmatched = o;
@@ -532,7 +536,7 @@ static const cors_decision_t *decide_rules(const cors_policy_t *pol,
         cors_rule_resolve(rules[i], pol, &eff);
         d->rule = eff.name;
         if (preflight) {
-            decide_preflight(&eff, req, star, how, 1, pool, d);
+            decide_preflight(&eff, req, olen, star, how, 1, pool, d);
             if (d->verdict == CORS_PREFLIGHT_ALLOWED) {
                 return d;
             }
@@ -545,7 +549,7 @@ static const cors_decision_t *decide_rules(const cors_policy_t *pol,
             continue;
         }
         if (rule_lists_method(&eff, req->method)) {
-            decide_allowed(&eff, req, star, how, d);
+            decide_allowed(&eff, req, olen, star, how, d);
             d->vary = vary;
             return d;
         }
@@ -561,7 +565,7 @@ static const cors_decision_t *decide_rules(const cors_policy_t *pol,
         return miss;
     }
     d->rule = NULL;
-    decide_unmatched(req, preflight, unmatched, d);
+    decide_unmatched(req, olen, preflight, unmatched, d);
     d->vary = preflight ? CORS_VARY_PREFLIGHT : vary;
     return d;
 }
@@ -591,6 +595,7 @@ const cors_decision_t *cors_decide(const cors_policy_t *pol,
     int any, star = 0;
     cors_decision_t *d;
     const char *how = NULL;
+    apr_size_t olen;
     cors_origin_result_t o;
 
     if (pol->rules) {
@@ -609,13 +614,15 @@ const cors_decision_t *cors_decide(const cors_policy_t *pol,
         decide_expose(pol, 0, d);
         return d;
     }
-    o = match_origin(pol, req->origin, pool, &how, &star);
+    olen = strnlen(req->origin, CORS_ORIGIN_MAX + 1);
+    star = any;
+    o = match_origin(pol, req->origin, olen, pool, &how, &star);
     if (req->request_method && !strcmp(req->method, "OPTIONS")) {
         if (o != CORS_ORIGIN_ALLOWED) {
-            decide_unmatched(req, 1, o, d);
+            decide_unmatched(req, olen, 1, o, d);
             d->vary = CORS_VARY_PREFLIGHT;
         } else {
-            decide_preflight(pol, req, star, how, 0, pool, d);
+            decide_preflight(pol, req, olen, star, how, 0, pool, d);
         }
         return d;
     }
@@ -623,9 +630,9 @@ const cors_decision_t *cors_decide(const cors_policy_t *pol,
         d->vary = "Origin";
     }
     if (o == CORS_ORIGIN_ALLOWED) {
-        decide_allowed(pol, req, star, how, d);
+        decide_allowed(pol, req, olen, star, how, d);
     } else {
-        decide_unmatched(req, 0, o, d);
+        decide_unmatched(req, olen, 0, o, d);
     }
     return d;
 }

@@ -26,6 +26,13 @@ extern const unsigned char cors_char_class[256];
 /* ASCII lower-casing, without the locale lookups of tolower(). */
 #define CORS_LOWER(c) ((char)((c) >= 'A' && (c) <= 'Z' ? (c) | 0x20 : (c)))
 
+/* cors_origins_match_listed() for an origin whose length the caller has
+ * measured: len is strnlen(origin, CORS_ORIGIN_MAX + 1). */
+cors_origin_result_t cors_origins_lookup(const cors_origins_t *o,
+                                         const char *origin, apr_size_t len,
+                                         apr_pool_t *scratch,
+                                         const char **rule);
+
 /* Whether len bytes (at least one) are all token characters. */
 int cors_is_token(const char *s, apr_size_t len);
 

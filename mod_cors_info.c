@@ -571,7 +571,7 @@ static int send_out(request_rec *r, info_out *o)
     return OK;
 }
 
-static int info_answer(request_rec *r);
+static CORS_NOINLINE int info_answer(request_rec *r);
 
 /* Every request passes here: only the name is compared before anything
  * else is set up. */
@@ -584,7 +584,7 @@ static int info_handler(request_rec *r)
     return info_answer(r);
 }
 
-static int info_answer(request_rec *r)
+static CORS_NOINLINE int info_answer(request_rec *r)
 {
     info_out o = {r, 0, NULL};
     info_params pr;

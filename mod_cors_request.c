@@ -87,6 +87,48 @@ static const char *loggable(apr_pool_t *p, const char *s, apr_size_t len)
     return ap_escape_logitem(p, apr_pstrmemdup(p, s, len > 200 ? 200 : len));
 }
 
+/* The note for a verdict decided by a rule or allowed by an origin map:
+ * the rule's name, the map's. */
+static CORS_NOINLINE const char *
+note_of(request_rec *r, const cors_decision_t *d, const char *name)
+{
+    const char *note = name;
+    if (d->rule) {
+        note = apr_pstrcat(r->pool, note, " rule=", d->rule, NULL);
+    }
+    if ((d->verdict == CORS_ALLOWED || d->verdict == CORS_PREFLIGHT_ALLOWED) &&
+        d->reason && !strncmp(d->reason, "map ", 4)) {
+        note = apr_pstrcat(r->pool, note, " map=", d->reason + 4, NULL);
+    }
+    return note;
+}
+
+/* The debug line of a verdict: what was asked, what was answered, why, and
+ * where the scope's origins were set. */
+static CORS_NOINLINE void log_verdict(request_rec *r, const cors_state_t *st,
+                                      const cors_decision_t *d,
+                                      const char *name)
+{
+    const char *origin = st->origin;
+    const char *detail = "";
+    const char *where = st->policy->where[CORS_SET_ORIGINS];
+
+    if ((d->verdict == CORS_DISALLOWED ||
+         d->verdict == CORS_PREFLIGHT_REFUSED) &&
+        d->detail && d->detail != origin) {
+        detail = apr_pstrcat(r->pool, ": ",
+                             loggable(r->pool, d->detail, d->detail_len), NULL);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  APLOGNO(99001) "%s %s %s: origin '%s': %s%s%s%s (%s)",
+                  loggable(r->pool, r->method, strlen(r->method)),
+                  loggable(r->pool, r->uri, strlen(r->uri)), name,
+                  loggable(r->pool, origin, strlen(origin)),
+                  d->reason ? d->reason : "", detail, d->rule ? ", rule " : "",
+                  d->rule ? ap_escape_logitem(r->pool, d->rule) : "",
+                  where ? ap_escape_logitem(r->pool, where) : "?");
+}
+
 /* The verdict of the response that goes out, for a request with Origin:
  * the request note (for mod_log_config) and one debug line.  The
  * environment variable was set when the request was decided, for the
@@ -96,44 +138,20 @@ static void publish(request_rec *r, const cors_state_t *st,
                     const cors_decision_t *d)
 {
     const char *name = cors_verdict_name(d->verdict);
-    const char *note = name;
-    const char *origin = st->origin;
-    const char *detail = "";
-    const char *where;
 
-    /* In a scope with rules, the note names the rule that decided; where
-     * an origin map allowed the origin, the map. */
-    if (d->rule) {
-        note = apr_pstrcat(r->pool, note, " rule=", d->rule, NULL);
-    }
-    if ((d->verdict == CORS_ALLOWED || d->verdict == CORS_PREFLIGHT_ALLOWED) &&
-        d->reason && !strncmp(d->reason, "map ", 4)) {
-        note = apr_pstrcat(r->pool, note, " map=", d->reason + 4, NULL);
-    }
-    apr_table_setn(r->notes, CORS_NOTE, note);
+    /* Only a rule's name and a map's begin that way: the others' notes are
+     * the verdict's name, which costs nothing to build. */
+    apr_table_setn(r->notes, CORS_NOTE,
+                   d->rule || (d->reason && d->reason[0] == 'm')
+                       ? note_of(r, d, name)
+                       : name);
     cors_count(d->verdict);
     if (d != st->decision) {
         apr_table_setn(r->subprocess_env, CORS_ENV, name);
     }
-    if (!APLOGrdebug(r)) {
-        return;
+    if (APLOGrdebug(r)) {
+        log_verdict(r, st, d, name);
     }
-    if ((d->verdict == CORS_DISALLOWED ||
-         d->verdict == CORS_PREFLIGHT_REFUSED) &&
-        d->detail && d->detail != origin) {
-        detail = apr_pstrcat(r->pool, ": ",
-                             loggable(r->pool, d->detail, d->detail_len), NULL);
-    }
-    /* Where the scope's origin rules were set: the file and line. */
-    where = st->policy->where[CORS_SET_ORIGINS];
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                  APLOGNO(99001) "%s %s %s: origin '%s': %s%s%s%s (%s)",
-                  loggable(r->pool, r->method, strlen(r->method)),
-                  loggable(r->pool, r->uri, strlen(r->uri)), name,
-                  loggable(r->pool, origin, strlen(origin)),
-                  d->reason ? d->reason : "", detail, d->rule ? ", rule " : "",
-                  d->rule ? ap_escape_logitem(r->pool, d->rule) : "",
-                  where ? ap_escape_logitem(r->pool, where) : "?");
 }
 
 /*
@@ -212,8 +230,10 @@ static cors_state_t *decide(request_rec *r, const cors_policy_t *pol,
     d = origin && r->prev && answers_a_preflight(r)
             ? &answered_elsewhere
             : cors_decide(pol, &req, r->pool);
-    conflict = cors_policy_credentials_conflict(pol);
-    if (conflict) {
+    /* Only an answer of "*" can meet credentials: the others need not
+     * look. */
+    if (d->allow_origin && d->allow_origin[0] == '*' &&
+        (conflict = cors_policy_credentials_conflict(pol))) {
         warn_credentials_conflict(r, conflict);
     }
     if (d == &cors_not_cors) {
@@ -383,7 +403,11 @@ void cors_insert_filter(request_rec *r)
     /* A request the per-directory phases never saw is served by a quick
      * handler: mod_cache's stored response passed this filter when it was
      * stored, under the right configuration, and goes out as stored. */
-    if (seen(r) && state_of(r)) {
+    const cors_state_t *st =
+        ap_get_module_config(r->request_config, &cors_module);
+    /* Decided under this configuration (fixups did it): no need to ask
+     * state_of(), which would only find it again. */
+    if (st && (st->per_dir == r->per_dir_config ? !r->main : !!state_of(r))) {
         ap_add_output_filter_handle(cors_filter_handle, NULL, r, r->connection);
     }
 }
@@ -412,21 +436,36 @@ static int is_access_control(const char *name)
 }
 
 /* Removes every Access-Control-* field: where the module has a policy it
- * is the single authority over them. */
-static void strip_access_control(apr_table_t *t)
+ * is the single authority over them.  Returns whether a Vary field is
+ * there, which the same pass finds at no cost (apr_table_get would look
+ * again: ~25 instructions per response). */
+static int strip_access_control(apr_table_t *t)
 {
     const apr_array_header_t *arr = apr_table_elts(t);
-    int i = 0;
-    while (i < arr->nelts) {
-        const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-        if (e[i].key && is_access_control(e[i].key)) {
-            /* Removes every field of that name; the table shrinks, so the
-             * same index is looked at again. */
-            apr_table_unset(t, e[i].key);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    const apr_table_entry_t *end = e + arr->nelts;
+    int vary = 0;
+    while (e < end) {
+        if (!e->key) {
+            e++;
             continue;
         }
-        i++;
+        if (is_access_control(e->key)) {
+            /* Removes every field of that name; the table shrinks, so the
+             * same place is looked at again. */
+            apr_size_t at =
+                (apr_size_t)(e - (const apr_table_entry_t *)arr->elts);
+            apr_table_unset(t, e->key);
+            e = (const apr_table_entry_t *)arr->elts + at;
+            end = (const apr_table_entry_t *)arr->elts + arr->nelts;
+            continue;
+        }
+        if ((e->key[0] | 0x20) == 'v' && !ap_cstr_casecmp(e->key, "Vary")) {
+            vary = 1;
+        }
+        e++;
     }
+    return vary;
 }
 
 static int vary_star(void *found, const char *key, const char *value)
@@ -442,13 +481,11 @@ static int vary_star(void *found, const char *key, const char *value)
 /* Merges tokens into the response's Vary, unless it varies on everything
  * already ("Vary: *").  httpd joins every Vary field and drops repeated
  * tokens before it sends them (and mod_cache reads the first Vary of
- * headers_out): merging into headers_out is all it takes. */
-static void vary_merge(request_rec *r, const char *tokens)
+ * headers_out): merging into headers_out is all it takes.  here and there:
+ * whether headers_out and err_headers_out hold a Vary field. */
+static void vary_merge(request_rec *r, const char *tokens, int here, int there)
 {
     int star = 0;
-    int here = apr_table_get(r->headers_out, "Vary") != NULL;
-    int there = !apr_is_empty_table(r->err_headers_out) &&
-                apr_table_get(r->err_headers_out, "Vary") != NULL;
 
     if (!here && !there) {
         apr_table_addn(r->headers_out, "Vary", tokens); /* the common case */
@@ -557,11 +594,10 @@ static void add_if(apr_table_t *t, const char *name, const char *value)
 static void write_fields(request_rec *r, const cors_decision_t *d)
 {
     apr_table_t *h = r->headers_out;
+    int vary_here = strip_access_control(h);
+    int vary_there = !apr_is_empty_table(r->err_headers_out) &&
+                     strip_access_control(r->err_headers_out);
 
-    strip_access_control(r->headers_out);
-    if (!apr_is_empty_table(r->err_headers_out)) {
-        strip_access_control(r->err_headers_out);
-    }
     /* cors_fields, written out: a loop over the table costs every
      * response some 70 instructions more (callgrind, allowed GET). */
     add_if(h, "Access-Control-Allow-Origin", d->allow_origin);
@@ -573,7 +609,7 @@ static void write_fields(request_rec *r, const cors_decision_t *d)
     add_if(h, "Access-Control-Expose-Headers",
            d->expose_from_response ? expose_list(r) : d->expose_headers);
     if (d->vary) {
-        vary_merge(r, d->vary);
+        vary_merge(r, d->vary, vary_here, vary_there);
     }
 }
 
@@ -716,40 +752,56 @@ static void report(request_rec *r, const cors_decision_t *d)
     cors_count_report_differs();
 }
 
+/* The decision as it applies to a response the module did not answer
+ * itself.  An allowed preflight answered by anyone else is refused;
+ * CORSDebug's fields belong to the module's own 204 only: a refused
+ * preflight answered by anyone else gets none. */
+static CORS_NOINLINE const cors_decision_t *
+answered_by_another(request_rec *r, const cors_decision_t *d)
+{
+    cors_decision_t *bare;
+    if (d->verdict == CORS_PREFLIGHT_ALLOWED) {
+        return &answered_elsewhere;
+    }
+    bare = apr_pcalloc(r->pool, sizeof(*bare));
+    bare->verdict = d->verdict;
+    bare->reason = d->reason;
+    bare->detail = d->detail;
+    bare->detail_len = d->detail_len;
+    bare->vary = d->vary;
+    bare->rule = d->rule;
+    return bare;
+}
+
+/* CORSEngine ReportOnly: the verdict the module would have given, on the
+ * response as the handler, a backend or mod_headers made it. */
+static CORS_NOINLINE void report_only(request_rec *r, const cors_state_t *st)
+{
+    if (st->origin) {
+        publish(r, st, st->decision);
+    }
+    report(r, st->decision);
+}
+
 apr_status_t cors_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     request_rec *r = f->r;
-    cors_state_t *st = ap_get_module_config(r->request_config, &cors_module);
+    const cors_state_t *st =
+        ap_get_module_config(r->request_config, &cors_module);
     const cors_decision_t *d = st->decision;
 
     if (st->report) {
-        /* The verdict the module would have given, on the response as the
-         * handler, a backend or mod_headers made it. */
+        report_only(r, st);
+    } else {
+        if ((d->verdict == CORS_PREFLIGHT_ALLOWED || d->debug_answer) &&
+            !st->answered) {
+            d = answered_by_another(r, d);
+        }
         if (st->origin) {
             publish(r, st, d);
         }
-        report(r, d);
-        ap_remove_output_filter(f);
-        return ap_pass_brigade(f->next, bb);
+        write_fields(r, d);
     }
-    if (d->verdict == CORS_PREFLIGHT_ALLOWED && !st->answered) {
-        d = &answered_elsewhere;
-    } else if (d->debug_answer && !st->answered) {
-        /* CORSDebug's fields belong to the module's own 204 only: a
-         * refused preflight answered by anyone else gets none. */
-        cors_decision_t *bare = apr_pcalloc(r->pool, sizeof(*bare));
-        bare->verdict = d->verdict;
-        bare->reason = d->reason;
-        bare->detail = d->detail;
-        bare->detail_len = d->detail_len;
-        bare->vary = d->vary;
-        bare->rule = d->rule;
-        d = bare;
-    }
-    if (st->origin) {
-        publish(r, st, d);
-    }
-    write_fields(r, d);
     ap_remove_output_filter(f);
     return ap_pass_brigade(f->next, bb);
 }

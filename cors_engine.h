@@ -346,9 +346,13 @@ cors_policy_t *cors_policy_make(apr_pool_t *p);
 cors_policy_t *cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
                                  const cors_policy_t *add);
 
-/* Whether the scope has a policy: engine on and at least one origin, or
- * rules. */
-int cors_policy_active(const cors_policy_t *pol);
+/* Whether the scope has a policy: engine on and origins (a scope's origins
+ * exist once a value was added to them), or rules.  Asked on every
+ * request, so inline. */
+static APR_INLINE int cors_policy_active(const cors_policy_t *pol)
+{
+    return pol && pol->engine != CORS_OFF && (pol->origins || pol->rules);
+}
 
 /* Where the policy (or one of its rules) answers "*" but a scope asked for
  * credentials: the module then omits Access-Control-Allow-Credentials (and
@@ -446,6 +450,15 @@ extern const cors_decision_t cors_not_cors;
  * request, and runs regular expressions. */
 const cors_decision_t *cors_decide(const cors_policy_t *pol,
                                    const cors_request_t *req, apr_pool_t *pool);
+
+/* cors_decide(), the decision written into space (when not NULL) rather
+ * than allocated: a caller that keeps it with state of its own allocates
+ * once.  The decision returned may still be a shared one, or another
+ * allocated from pool (in a scope with rules, the first refusal is kept
+ * while later rules are tried). */
+const cors_decision_t *cors_decide_in(const cors_policy_t *pol,
+                                      const cors_request_t *req,
+                                      apr_pool_t *pool, cors_decision_t *space);
 
 /* What a preflight's answer depends on: caches must key on it. */
 #define CORS_VARY_PREFLIGHT                                                    \

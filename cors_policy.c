@@ -136,12 +136,6 @@ cors_policy_t *cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
     return pol;
 }
 
-int cors_policy_active(const cors_policy_t *pol)
-{
-    return pol && pol->engine != CORS_OFF &&
-           ((pol->origins && !cors_origins_empty(pol->origins)) || pol->rules);
-}
-
 static const char *where_or(const char *where)
 {
     return where ? where : "the configuration";
@@ -479,6 +473,19 @@ void cors_rule_resolve(const cors_policy_t *rule, const cors_policy_t *from,
     }
 }
 
+/* A decision to fill: the caller's space the first time, when it gave one,
+ * else one from the pool; zeroed either way. */
+static cors_decision_t *new_decision(apr_pool_t *pool, cors_decision_t **space)
+{
+    cors_decision_t *d = *space;
+    if (!d) {
+        return apr_pcalloc(pool, sizeof(*d));
+    }
+    *space = NULL;
+    memset(d, 0, sizeof(*d));
+    return d;
+}
+
 /*
  * A scope with rules: the first rule that applies decides.  A preflight
  * needs a rule whose origins match and that allows everything it asks; an
@@ -489,7 +496,7 @@ void cors_rule_resolve(const cors_policy_t *rule, const cors_policy_t *from,
  */
 static CORS_NOINLINE const cors_decision_t *
 decide_rules(const cors_policy_t *pol, const cors_request_t *req,
-             apr_pool_t *pool)
+             apr_pool_t *pool, cors_decision_t *space)
 {
     const cors_policy_t *const *rules =
         (const cors_policy_t *const *)pol->rules->elts;
@@ -507,7 +514,7 @@ decide_rules(const cors_policy_t *pol, const cors_request_t *req,
     if (!req->origin && pol->rules_vary) {
         return &cors_not_cors;
     }
-    d = apr_pcalloc(pool, sizeof(*d));
+    d = new_decision(pool, &space);
     if (!req->origin) {
         /* Every rule answers "*": the first that lists the method. */
         for (i = 0; i < n; i++) {
@@ -542,7 +549,7 @@ decide_rules(const cors_policy_t *pol, const cors_request_t *req,
             }
             if (!miss) {
                 miss = d;
-                d = apr_pcalloc(pool, sizeof(*d));
+                d = new_decision(pool, &space);
             } else {
                 memset(d, 0, sizeof(*d));
             }
@@ -558,7 +565,7 @@ decide_rules(const cors_policy_t *pol, const cors_request_t *req,
             miss->verdict = CORS_DISALLOWED;
             set_detail_str(miss, "method not listed by the rule", req->method);
             miss->vary = vary;
-            d = apr_pcalloc(pool, sizeof(*d));
+            d = new_decision(pool, &space);
         }
     }
     if (miss) {
@@ -589,8 +596,9 @@ const cors_field_t cors_fields[] = {
 const cors_decision_t cors_not_cors = {.verdict = CORS_NOT_CORS,
                                        .vary = "Origin"};
 
-const cors_decision_t *cors_decide(const cors_policy_t *pol,
-                                   const cors_request_t *req, apr_pool_t *pool)
+const cors_decision_t *cors_decide_in(const cors_policy_t *pol,
+                                      const cors_request_t *req,
+                                      apr_pool_t *pool, cors_decision_t *space)
 {
     int any, star = 0;
     cors_decision_t *d;
@@ -599,13 +607,13 @@ const cors_decision_t *cors_decide(const cors_policy_t *pol,
     cors_origin_result_t o;
 
     if (pol->rules) {
-        return decide_rules(pol, req, pool);
+        return decide_rules(pol, req, pool, space);
     }
     any = cors_origins_any(pol->origins);
     if (!req->origin && !any) {
         return &cors_not_cors;
     }
-    d = apr_pcalloc(pool, sizeof(*d));
+    d = new_decision(pool, &space);
     if (!req->origin) {
         /* The same answer for every origin: send it everywhere, so a cache
          * may serve it to any page. */
@@ -635,4 +643,10 @@ const cors_decision_t *cors_decide(const cors_policy_t *pol,
         decide_unmatched(req, olen, 0, o, d);
     }
     return d;
+}
+
+const cors_decision_t *cors_decide(const cors_policy_t *pol,
+                                   const cors_request_t *req, apr_pool_t *pool)
+{
+    return cors_decide_in(pol, req, pool, NULL);
 }

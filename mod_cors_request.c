@@ -52,12 +52,16 @@ typedef struct {
     const cors_policy_t *policy;
     const char *origin; /* the request's Origin, or NULL */
     const cors_decision_t *decision;
-    int answered; /* the preflight answer is the module's own */
+    int answered;  /* the preflight answer is the module's own */
+    int published; /* the note is there: set it, no longer add it */
     int report; /* CORSEngine ReportOnly: decide and publish, change nothing */
     /* A preflight's body must not be read before access control: the
      * connection's keep-alive state, saved while it is set to close. */
     int body_held;
     ap_conn_keepalive_e keepalive;
+    /* Where the engine writes the decision of a request with Origin: one
+     * allocation for both. */
+    cors_decision_t space;
 } cors_state_t;
 
 /* Shared states, so that a request in a scope without a policy, or without
@@ -134,17 +138,21 @@ static CORS_NOINLINE void log_verdict(request_rec *r, const cors_state_t *st,
  * environment variable was set when the request was decided, for the
  * handler (CGI, SSI, mod_rewrite), and is set again only when the verdict
  * changed since. */
-static void publish(request_rec *r, const cors_state_t *st,
-                    const cors_decision_t *d)
+static void publish(request_rec *r, cors_state_t *st, const cors_decision_t *d)
 {
     const char *name = cors_verdict_name(d->verdict);
+    /* Only the module sets the note and CORS_VERDICT: the first time for
+     * a request, adding them spares a search of the table for nothing. */
+    void (*put)(apr_table_t *, const char *, const char *) =
+        st->published ? apr_table_setn : apr_table_addn;
 
-    /* Only a rule's name and a map's begin that way: the others' notes are
-     * the verdict's name, which costs nothing to build. */
-    apr_table_setn(r->notes, CORS_NOTE,
-                   d->rule || (d->reason && d->reason[0] == 'm')
-                       ? note_of(r, d, name)
-                       : name);
+    /* The note is the verdict's name, which costs nothing to build, unless
+     * a rule decided or a map allowed ("map ..." is the one reason that
+     * begins with 'm' where the note gets more). */
+    put(r->notes, CORS_NOTE,
+        d->rule || (d->reason && d->reason[0] == 'm') ? note_of(r, d, name)
+                                                      : name);
+    st->published = 1;
     cors_count(d->verdict);
     if (d != st->decision) {
         apr_table_setn(r->subprocess_env, CORS_ENV, name);
@@ -210,7 +218,7 @@ static int answers_a_preflight(request_rec *r)
 }
 
 static cors_state_t *decide(request_rec *r, const cors_policy_t *pol,
-                            const char *origin)
+                            const char *origin, int again)
 {
     cors_state_t *st;
     cors_request_t req = {r->method, origin, NULL, NULL, NULL};
@@ -227,35 +235,42 @@ static cors_state_t *decide(request_rec *r, const cors_policy_t *pol,
                 r->headers_in, "Access-Control-Request-Private-Network");
         }
     }
-    d = origin && r->prev && answers_a_preflight(r)
-            ? &answered_elsewhere
-            : cors_decide(pol, &req, r->pool);
+    if (origin) {
+        /* A request with Origin always has a state of its own. */
+        st = apr_palloc(r->pool, sizeof(*st));
+        d = r->prev && answers_a_preflight(r)
+                ? &answered_elsewhere
+                : cors_decide_in(pol, &req, r->pool, &st->space);
+    } else {
+        d = cors_decide(pol, &req, r->pool);
+        if (d == &cors_not_cors) {
+            /* shared: nothing allocated */
+            return (cors_state_t *)(pol->engine == CORS_REPORT_ONLY
+                                        ? &not_cors_report
+                                        : &not_cors);
+        }
+        st = apr_palloc(r->pool, sizeof(*st));
+    }
     /* Only an answer of "*" can meet credentials: the others need not
      * look. */
     if (d->allow_origin && d->allow_origin[0] == '*' &&
         (conflict = cors_policy_credentials_conflict(pol))) {
         warn_credentials_conflict(r, conflict);
     }
-    if (d == &cors_not_cors) {
-        /* shared: nothing allocated */
-        return (cors_state_t *)(pol->engine == CORS_REPORT_ONLY
-                                    ? &not_cors_report
-                                    : &not_cors);
-    }
-    st = apr_palloc(r->pool, sizeof(*st));
     st->per_dir = r->per_dir_config;
     st->policy = pol;
     st->origin = origin;
     st->decision = d;
     st->answered = 0;
+    st->published = 0;
     st->report = pol->engine == CORS_REPORT_ONLY;
     st->body_held = 0;
     if (origin) {
         /* For the handler (CGI, SSI, mod_rewrite); the note and the log
          * line wait for the response, which an internal redirect may hand
          * to another request and configuration. */
-        apr_table_setn(r->subprocess_env, CORS_ENV,
-                       cors_verdict_name(d->verdict));
+        (again ? apr_table_setn : apr_table_addn)(
+            r->subprocess_env, CORS_ENV, cors_verdict_name(d->verdict));
     }
     return st;
 }
@@ -275,7 +290,7 @@ static cors_state_t *state_of(request_rec *r)
     }
     pol = ap_get_module_config(r->per_dir_config, &cors_module);
     st = cors_policy_active(pol)
-             ? decide(r, pol, apr_table_get(r->headers_in, "Origin"))
+             ? decide(r, pol, apr_table_get(r->headers_in, "Origin"), !!st)
              : (cors_state_t *)&no_policy;
     ap_set_module_config(r->request_config, &cors_module, st);
     return st == &no_policy ? NULL : st;
@@ -446,10 +461,6 @@ static int strip_access_control(apr_table_t *t)
     const apr_table_entry_t *end = e + arr->nelts;
     int vary = 0;
     while (e < end) {
-        if (!e->key) {
-            e++;
-            continue;
-        }
         if (is_access_control(e->key)) {
             /* Removes every field of that name; the table shrinks, so the
              * same place is looked at again. */
@@ -775,7 +786,7 @@ answered_by_another(request_rec *r, const cors_decision_t *d)
 
 /* CORSEngine ReportOnly: the verdict the module would have given, on the
  * response as the handler, a backend or mod_headers made it. */
-static CORS_NOINLINE void report_only(request_rec *r, const cors_state_t *st)
+static CORS_NOINLINE void report_only(request_rec *r, cors_state_t *st)
 {
     if (st->origin) {
         publish(r, st, st->decision);
@@ -786,8 +797,7 @@ static CORS_NOINLINE void report_only(request_rec *r, const cors_state_t *st)
 apr_status_t cors_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     request_rec *r = f->r;
-    const cors_state_t *st =
-        ap_get_module_config(r->request_config, &cors_module);
+    cors_state_t *st = ap_get_module_config(r->request_config, &cors_module);
     const cors_decision_t *d = st->decision;
 
     if (st->report) {

@@ -27,35 +27,19 @@
 
 APLOG_USE_MODULE(cors);
 
-/* The counters: one per verdict (CORS_NOT_CORS's stays unused, so that a
- * verdict is its own index), then the ReportOnly differences. */
-#define COUNT_REPORT_DIFFERS (CORS_PREFLIGHT_REFUSED + 1)
-#define COUNTERS (COUNT_REPORT_DIFFERS + 1)
-#define CACHE_LINE 64
-
-typedef struct {
-    volatile apr_uint64_t n;
-    char pad[CACHE_LINE - sizeof(apr_uint64_t)];
-} counter_t;
+#define COUNTERS (CORS_COUNT_REPORT_DIFFERS + 1)
 
 /* Set in post_config, before any child exists; never written afterwards. */
-static counter_t *counters;
+cors_counter_t *cors_counters;
 
 /* The process pool's user data holding the shared memory, across the
  * configuration passes and graceful restarts. */
 #define SHM_KEY "mod_cors_counters_shm"
 
-void cors_count(cors_verdict_t verdict)
-{
-    if (counters && verdict < COUNT_REPORT_DIFFERS) {
-        apr_atomic_inc64(&counters[verdict].n);
-    }
-}
-
 void cors_count_report_differs(void)
 {
-    if (counters) {
-        apr_atomic_inc64(&counters[COUNT_REPORT_DIFFERS].n);
+    if (cors_counters) {
+        apr_atomic_inc64(&cors_counters[CORS_COUNT_REPORT_DIFFERS].n);
     }
 }
 
@@ -70,7 +54,7 @@ static int counters_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     (void)plog;
     (void)ptemp;
 
-    counters = NULL;
+    cors_counters = NULL;
     /* Created in the pass that starts the server, not the first one that
      * only checks the configuration (a failure is logged once). */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG ||
@@ -80,18 +64,18 @@ static int counters_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     apr_pool_userdata_get(&data, SHM_KEY, pp);
     shm = data;
     if (!shm) {
-        rv = apr_shm_create(&shm, sizeof(counter_t) * COUNTERS, NULL, pp);
+        rv = apr_shm_create(&shm, sizeof(cors_counter_t) * COUNTERS, NULL, pp);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
                          APLOGNO(99201) "no shared memory for the CORS "
                                         "counters: running without them");
             return OK;
         }
-        memset(apr_shm_baseaddr_get(shm), 0, sizeof(counter_t) * COUNTERS);
+        memset(apr_shm_baseaddr_get(shm), 0, sizeof(cors_counter_t) * COUNTERS);
         /* The key is copied: the module's own memory goes at a restart. */
         apr_pool_userdata_set(shm, SHM_KEY, NULL, pp);
     }
-    counters = apr_shm_baseaddr_get(shm);
+    cors_counters = apr_shm_baseaddr_get(shm);
     return OK;
 }
 
@@ -104,24 +88,24 @@ static const struct {
     {CORS_DISALLOWED, "CORSDisallowed", "disallowed"},
     {CORS_PREFLIGHT_ALLOWED, "CORSPreflightAllowed", "preflight allowed"},
     {CORS_PREFLIGHT_REFUSED, "CORSPreflightRefused", "preflight refused"},
-    {COUNT_REPORT_DIFFERS, "CORSReportOnlyDiffers", "report-only differs"},
+    {CORS_COUNT_REPORT_DIFFERS, "CORSReportOnlyDiffers", "report-only differs"},
 };
 
 static int counters_status(request_rec *r, int flags)
 {
     size_t i;
     if (flags & AP_STATUS_SHORT) {
-        if (!counters) {
+        if (!cors_counters) {
             return OK;
         }
         for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
             ap_rprintf(r, "%s: %" APR_UINT64_T_FMT "\n", shown[i].name,
-                       apr_atomic_read64(&counters[shown[i].index].n));
+                       apr_atomic_read64(&cors_counters[shown[i].index].n));
         }
         return OK;
     }
     ap_rputs("<hr />\n<h2>mod_cors</h2>\n", r);
-    if (!counters) {
+    if (!cors_counters) {
         ap_rputs("<p>CORS counters unavailable (see the error log).</p>\n", r);
         return OK;
     }
@@ -132,7 +116,7 @@ static int counters_status(request_rec *r, int flags)
         ap_rprintf(r,
                    "<tr><td>%s (%s)</td><td>%" APR_UINT64_T_FMT "</td></tr>\n",
                    shown[i].title, shown[i].name,
-                   apr_atomic_read64(&counters[shown[i].index].n));
+                   apr_atomic_read64(&cors_counters[shown[i].index].n));
     }
     ap_rputs("</table>\n", r);
     return OK;

@@ -15,6 +15,8 @@
 #include "http_config.h"
 #include "util_filter.h"
 
+#include "apr_atomic.h"
+
 #include "cors_engine.h"
 #include "mod_cors.h"
 
@@ -32,9 +34,26 @@ void cors_insert_error_filter(request_rec *r);
 
 /* The counters shown by mod_status (mod_cors_counters.c): one response of
  * the verdict, or one where ReportOnly's decision differs from the
- * enforced one.  Atomic, no lock; nothing is counted without mod_status. */
+ * enforced one.  Atomic, no lock; nothing is counted without mod_status.
+ * One per verdict (CORS_NOT_CORS's stays unused, so that a verdict is its
+ * own index), then the ReportOnly differences; each on a cache line of its
+ * own, so that threads counting different verdicts do not contend.
+ * cors_counters is set at start-up, NULL where nothing is counted, and
+ * read-only afterwards; cors_count() runs on every response, so inline. */
+#define CORS_COUNT_REPORT_DIFFERS (CORS_PREFLIGHT_REFUSED + 1)
+typedef struct {
+    volatile apr_uint64_t n;
+    char pad[64 - sizeof(apr_uint64_t)];
+} cors_counter_t;
+extern cors_counter_t *cors_counters;
+
+static APR_INLINE void cors_count(cors_verdict_t verdict)
+{
+    if (cors_counters && verdict < CORS_COUNT_REPORT_DIFFERS) {
+        apr_atomic_inc64(&cors_counters[verdict].n);
+    }
+}
 void cors_counters_register_hooks(apr_pool_t *p);
-void cors_count(cors_verdict_t verdict);
 void cors_count_report_differs(void);
 /* The cors-info handler (mod_cors_info.c): registers its hooks. */
 void cors_info_register_hooks(void);

@@ -613,10 +613,15 @@ static void write_fields(request_rec *r, const cors_decision_t *d)
      * response some 70 instructions more (callgrind, allowed GET). */
     add_if(h, "Access-Control-Allow-Origin", d->allow_origin);
     add_if(h, "Access-Control-Allow-Credentials", d->allow_credentials);
-    add_if(h, "Access-Control-Allow-Methods", d->allow_methods);
-    add_if(h, "Access-Control-Allow-Headers", d->allow_headers);
-    add_if(h, "Access-Control-Max-Age", d->max_age);
-    add_if(h, "Access-Control-Allow-Private-Network", d->allow_private_network);
+    if (d->verdict == CORS_PREFLIGHT_ALLOWED ||
+        d->verdict == CORS_PREFLIGHT_REFUSED) {
+        /* Only the answer to a preflight has these. */
+        add_if(h, "Access-Control-Allow-Methods", d->allow_methods);
+        add_if(h, "Access-Control-Allow-Headers", d->allow_headers);
+        add_if(h, "Access-Control-Max-Age", d->max_age);
+        add_if(h, "Access-Control-Allow-Private-Network",
+               d->allow_private_network);
+    }
     add_if(h, "Access-Control-Expose-Headers",
            d->expose_from_response ? expose_list(r) : d->expose_headers);
     if (d->vary) {

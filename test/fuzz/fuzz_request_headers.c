@@ -23,8 +23,9 @@
  *    repeated name, or a name not allowed), and only past the engine's
  *    bounds on names: more non-empty elements than the set lists, or more
  *    name bytes than its names hold plus 128, or more separator and
- *    white-space bytes than 256 plus four per listed name.  A few empty
- *    elements (httpd's join of empty lines) never lead to TOO_MANY;
+ *    white-space bytes than 256 plus four per listed name, or more bytes
+ *    in all than those two bounds together.  A few empty elements
+ *    (httpd's join of empty lines) never lead to TOO_MANY;
  *  - *count is the number of names; join() gives them lower-cased, joined
  *    with ", ";
  *  - cors_names_has() agrees with a case-insensitive (headers) or
@@ -217,6 +218,10 @@ static int ref_beyond_bounds(const refnames_t *ref, const char *v)
 {
     size_t names, bytes, elements = 0, token_bytes = 0;
     if (!ref_distinct(ref, &names, &bytes) || ref_separators_beyond(ref, v))
+        return 1;
+    /* Longer than both bounds together: refused unread, whatever it
+     * holds (malformed bytes included). */
+    if (strlen(v) > bytes + 128 + 256 + 4 * names)
         return 1;
     while (*v) {
         while (*v == ' ' || *v == '\t')

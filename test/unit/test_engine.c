@@ -806,6 +806,8 @@ static const struct {
     {1, "{2048:x-foo,}", CORS_HEADERS_TOO_MANY, 0, NULL},
     {1, "x-bar{194:, }", CORS_HEADERS_DENIED, 1, "x-bar"},
     {1, "x-bar{194:, } ", CORS_HEADERS_TOO_MANY, 0, NULL},
+    {1, "x-foo;{387:y}", CORS_HEADERS_MALFORMED, 1, NULL},
+    {1, "x-foo;{388:y}", CORS_HEADERS_TOO_MANY, 0, NULL}, /* malformed too */
     {1, "x-foo, x-bar", CORS_HEADERS_DENIED, 2, "x-bar"}, /* not listed */
     {2, "x-foo, x-foo", CORS_HEADERS_ALLOWED, 2, NULL},   /* within the count */
     {3, "{2048:x-foo,}", CORS_HEADERS_ALLOWED, 2048, NULL},

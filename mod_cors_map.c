@@ -332,17 +332,13 @@ static apr_status_t maintenance_stop(void *data)
     return APR_SUCCESS;
 }
 
-static void map_child_init(apr_pool_t *pchild, server_rec *s)
+static void map_child_setup(apr_pool_t *pchild, server_rec *s)
 {
     maintenance_t *mt;
     apr_allocator_t *a = NULL;
     apr_status_t rv;
-    sigset_t all, old;
     int threads = 1, i;
 
-    if (!maps || !maps->nelts) {
-        return;
-    }
     if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS ||
         threads < 1) {
         threads = 1;
@@ -372,18 +368,11 @@ static void map_child_init(apr_pool_t *pchild, server_rec *s)
         apr_pool_destroy(scratch);
         mt->w[i].next = apr_time_now() + cors_map_interval(mt->w[i].map);
     }
-    /* The thread starts with every signal blocked (it inherits the mask):
-     * prefork's children handle SIGTERM and SIGHUP by destroying their
-     * pool in the handler, which must run in the main thread, never in
-     * this one in the middle of a reload. */
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
     if ((rv = apr_thread_mutex_create(&mt->mutex, APR_THREAD_MUTEX_DEFAULT,
                                       pchild)) != APR_SUCCESS ||
         (rv = apr_thread_cond_create(&mt->cond, pchild)) != APR_SUCCESS ||
         (rv = apr_thread_create(&mt->thread, NULL, maintain, mt, pchild)) !=
             APR_SUCCESS) {
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
         ap_log_error(
             APLOG_MARK, APLOG_CRIT, rv, s,
             APLOGNO(99404) "CORSAllowOriginMap: cannot start the "
@@ -391,8 +380,27 @@ static void map_child_init(apr_pool_t *pchild, server_rec *s)
                            "current version");
         return;
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     apr_pool_pre_cleanup_register(pchild, mt, maintenance_stop);
+}
+
+static void map_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    sigset_t all, old;
+
+    if (!maps || !maps->nelts) {
+        return;
+    }
+    /* Every signal waits until this process's maps are set up, their
+     * thread started and its stop registered: prefork's children (and
+     * event's, before their threads start) handle SIGTERM by destroying
+     * pchild in the handler, which must not find a reload half-built nor a
+     * thread running that nothing stops.  The thread starts with the mask
+     * it inherits, every signal blocked: the handler must run in the main
+     * thread, never in this one in the middle of a reload. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    map_child_setup(pchild, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 void cors_map_register_hooks(apr_pool_t *p)

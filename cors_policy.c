@@ -89,21 +89,13 @@ static apr_array_header_t *rules_override(apr_pool_t *p,
     return list;
 }
 
-cors_policy_t *cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
-                                 const cors_policy_t *add)
+/* Two scopes that both set something: a new policy.  Apart from
+ * cors_policy_merge() so that its common answers do not pay for this
+ * function's registers and stack (httpd merges twice per request). */
+static CORS_NOINLINE cors_policy_t *
+merge_both(apr_pool_t *p, const cors_policy_t *base, const cors_policy_t *add)
 {
-    cors_policy_t *pol;
-
-    /* httpd merges per request for every section that applies, most of
-     * which say nothing about CORS: compiled parts are immutable, so the
-     * other side serves as it is. */
-    if (!add->set) {
-        return (cors_policy_t *)base;
-    }
-    if (!base->set) {
-        return (cors_policy_t *)add;
-    }
-    pol = apr_palloc(p, sizeof(*pol));
+    cors_policy_t *pol = apr_palloc(p, sizeof(*pol));
     pol->set = 1;
     pol->name = NULL; /* scopes merge; rules do not */
     pol->s3 = 0;
@@ -134,6 +126,21 @@ cors_policy_t *cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
     INHERIT(credentials_where, NULL);
     INHERIT_AT(debug, CORS_UNSET, CORS_SET_DEBUG);
     return pol;
+}
+
+cors_policy_t *cors_policy_merge(apr_pool_t *p, const cors_policy_t *base,
+                                 const cors_policy_t *add)
+{
+    /* httpd merges per request for every section that applies, most of
+     * which say nothing about CORS: compiled parts are immutable, so the
+     * other side serves as it is. */
+    if (!add->set) {
+        return (cors_policy_t *)base;
+    }
+    if (!base->set) {
+        return (cors_policy_t *)add;
+    }
+    return merge_both(p, base, add);
 }
 
 static const char *where_or(const char *where)

@@ -30,14 +30,6 @@ static void *create_dir_config(apr_pool_t *p, char *dir)
 
 static void *merge_dir_config(apr_pool_t *p, void *base, void *add)
 {
-    /* httpd merges on every request, mostly sections that say nothing
-     * about CORS: those are answered here, without the call. */
-    if (!((cors_policy_t *)add)->set) {
-        return base;
-    }
-    if (!((cors_policy_t *)base)->set) {
-        return add;
-    }
     return cors_policy_merge(p, base, add);
 }
 

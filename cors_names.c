@@ -361,19 +361,11 @@ cors_headers_result_t cors_request_headers_check(const cors_names_t *allowed,
      * is refused without looking up any name (an 8 KB list of listed names
      * would cost a lookup for each name up to one past the count). */
     if (!any && strnlen(value, room + gap + 1) > room + gap) {
-        if (count) {
-            *count = 0;
-        }
-        if (bad) {
-            *bad = value;
-        }
-        if (bad_len) {
-            *bad_len = 0;
-        }
-        return CORS_HEADERS_TOO_MANY;
+        start = value;
+        rc = CORS_HEADERS_TOO_MANY;
     }
 
-    for (;;) {
+    while (rc == CORS_HEADERS_ALLOWED) {
         const char *sep = p;
         while (CORS_IS(*p, CORS_C_LISTSEP) && (apr_size_t)(p - sep) <= gap) {
             p++;

@@ -259,17 +259,17 @@ static const char *read_params(request_rec *r, info_params *pr)
 /* The lookup                                                          */
 /* ------------------------------------------------------------------ */
 
-/* In a lookup of ours, the configuration before fixups (mod_dir's and
- * mod_rewrite's) and the type checkers (mod_negotiation's): a preflight is
- * decided under it, before any of them runs. */
-static int info_type_checker(request_rec *r)
+/* A preflight lookup of ours reached the access checks, where a real
+ * preflight is decided (cors_check_access): keep the configuration there,
+ * before the type checkers (mod_negotiation's) and fixups (mod_dir's,
+ * mod_rewrite's) change it.  Called for OPTIONS subrequests only, so
+ * that no other request pays for cors-info. */
+void cors_info_preflight_lookup(request_rec *r)
 {
-    if (r->main && !r->main->main &&
-        apr_table_get(r->main->notes, LOOKUP_NOTE)) {
+    if (!r->main->main && apr_table_get(r->main->notes, LOOKUP_NOTE)) {
         apr_pool_userdata_setn(r->per_dir_config, PREFLIGHT_CONF_KEY, NULL,
                                r->pool);
     }
-    return DECLINED;
 }
 
 /* The error a real request for what rr looked up meets: the lookup's
@@ -645,8 +645,11 @@ static CORS_NOINLINE int info_answer(request_rec *r)
         status = rr->status;
         pol = ap_get_module_config(rr->per_dir_config, &cors_module);
         if (pr.preflight) {
-            /* Answered before the type checkers and fixups: under the
-             * configuration the walks gave, never a redirect's target. */
+            /* Answered in the access checks, before the type checkers and
+             * fixups: under the configuration the walks gave, never a
+             * redirect's target.  Where httpd skipped the access checks
+             * (the lookup's configuration is this request's own), the
+             * lookup's. */
             apr_pool_userdata_get(&preflight_conf, PREFLIGHT_CONF_KEY,
                                   rr->pool);
             if (preflight_conf) {
@@ -840,6 +843,4 @@ static CORS_NOINLINE int info_answer(request_rec *r)
 void cors_info_register_hooks(void)
 {
     ap_hook_handler(info_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    /* Before mod_negotiation's type checker (MultiViews). */
-    ap_hook_type_checker(info_type_checker, NULL, NULL, APR_HOOK_REALLY_FIRST);
 }

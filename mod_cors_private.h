@@ -57,6 +57,9 @@ void cors_counters_register_hooks(apr_pool_t *p);
 void cors_count_report_differs(void);
 /* The cors-info handler (mod_cors_info.c): registers its hooks. */
 void cors_info_register_hooks(void);
+/* An OPTIONS subrequest reached the access checks: where it is a cors-info
+ * lookup, the configuration a preflight is decided under is kept. */
+void cors_info_preflight_lookup(request_rec *r);
 /* The start-up checks of the parsed configuration tree
  * (mod_cors_check.c): warnings with file and line. */
 void cors_check_conftree(apr_pool_t *p, server_rec *s);

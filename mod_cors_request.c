@@ -13,7 +13,9 @@
  *   access_checker_ex  answers an allowed preflight without a body (204)
  *                      in the very hook that lets it skip authn/authz, so
  *                      that nothing else - type checker, fixups, handler,
- *                      ErrorDocument, backend - ever runs for it.
+ *                      ErrorDocument, backend - ever runs for it.  In
+ *                      a cors-info lookup (an OPTIONS subrequest), keeps
+ *                      the configuration a preflight is decided under.
  *   fixups             answers the other preflights: refused (bare 403,
  *                      after normal access control), or allowed after
  *                      access control (one that carries a body, which no
@@ -350,7 +352,15 @@ static int answer_preflight(request_rec *r, cors_state_t *st)
 int cors_check_access(request_rec *r)
 {
     cors_state_t *st;
-    if (r->method_number != M_OPTIONS || !(st = state_of(r)) || st->report ||
+    if (r->method_number != M_OPTIONS) {
+        return DECLINED;
+    }
+    if (r->main) {
+        /* Subrequests send no answer; one may be cors-info's lookup. */
+        cors_info_preflight_lookup(r);
+        return DECLINED;
+    }
+    if (!(st = state_of(r)) || st->report ||
         (st->decision->verdict != CORS_PREFLIGHT_ALLOWED &&
          st->decision->verdict != CORS_PREFLIGHT_REFUSED)) {
         return DECLINED;

@@ -27,6 +27,14 @@
 #else
 #define CORS_NOINLINE
 #endif
+/* The converse, for a step of every decided request that gcc -O2 leaves
+ * as a call because it has a second, rare caller: inlined, each of these
+ * saves 14 to 20 instructions per request (callgrind, allowed GET). */
+#if defined(__GNUC__)
+#define CORS_HOT_INLINE inline __attribute__((always_inline))
+#else
+#define CORS_HOT_INLINE APR_INLINE
+#endif
 
 /* Tri-state settings: a scope that does not set one inherits it. */
 #define CORS_UNSET (-1)

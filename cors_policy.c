@@ -443,9 +443,10 @@ static void decide_preflight(const cors_policy_t *pol,
 }
 
 /* An actual request from an origin the policy (or rule) allows. */
-static void decide_allowed(const cors_policy_t *pol, const cors_request_t *req,
-                           apr_size_t olen, int star, const char *how,
-                           cors_decision_t *d)
+static CORS_HOT_INLINE void decide_allowed(const cors_policy_t *pol,
+                                           const cors_request_t *req,
+                                           apr_size_t olen, int star,
+                                           const char *how, cors_decision_t *d)
 {
     int credentials = credentials_of(pol, star);
     d->verdict = CORS_ALLOWED;

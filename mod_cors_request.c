@@ -140,7 +140,8 @@ static CORS_NOINLINE void log_verdict(request_rec *r, const cors_state_t *st,
  * environment variable was set when the request was decided, for the
  * handler (CGI, SSI, mod_rewrite), and is set again only when the verdict
  * changed since. */
-static void publish(request_rec *r, cors_state_t *st, const cors_decision_t *d)
+static CORS_HOT_INLINE void publish(request_rec *r, cors_state_t *st,
+                                    const cors_decision_t *d)
 {
     const char *name = cors_verdict_name(d->verdict);
     /* Only the module sets the note and CORS_VERDICT: the first time for

@@ -508,6 +508,7 @@ static int cors_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     (void)pconf;
     (void)plog;
+    cors_strip_init(ptemp);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                  APLOGNO(99005) "mod_cors/" MOD_CORS_VERSION " configured");
     /* The first of the two start-up passes would say it all twice. */

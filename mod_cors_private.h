@@ -31,6 +31,9 @@ int cors_check_access(request_rec *r);
 int cors_fixups(request_rec *r);
 void cors_insert_filter(request_rec *r);
 void cors_insert_error_filter(request_rec *r);
+/* At start-up: whether APR's tables keep the key checksum the response
+ * path tests. */
+void cors_strip_init(apr_pool_t *p);
 
 /* The counters shown by mod_status (mod_cors_counters.c): one response of
  * the verdict, or one where ReportOnly's decision differs from the

@@ -461,18 +461,53 @@ static int is_access_control(const char *name)
            !ap_cstr_casecmpn(name, "Access-Control-", 15);
 }
 
-/* Removes every Access-Control-* field: where the module has a policy it
- * is the single authority over them.  Returns whether a Vary field is
+/* apr_tables keeps with every entry its key's first four bytes, their
+ * letters upper-cased (key_checksum).  Testing it first spares reading the
+ * key of every field that cannot be Access-Control-* or Vary: 22
+ * instructions less per response than testing the key's bytes (callgrind,
+ * allowed GET).  APR has computed it so since 0.9; cors_strip_init()
+ * checks at start-up that it still does, else the bytes are tested. */
+#define KEY_CHECKSUM(a, b, c, d)                                               \
+    ((apr_uint32_t)(a) << 24 | (apr_uint32_t)(b) << 16 |                       \
+     (apr_uint32_t)(c) << 8 | (apr_uint32_t)(d))
+#define CHECKSUM_ACCE KEY_CHECKSUM('A', 'C', 'C', 'E')
+#define CHECKSUM_VARY KEY_CHECKSUM('V', 'A', 'R', 'Y')
+static int checksum_known;
+
+void cors_strip_init(apr_pool_t *p)
+{
+    static const char *const keys[] = {"Access-Control-Allow-Origin",
+                                       "aCCESS-cONTROL-x", "Vary", "vArY"};
+    apr_table_t *t = apr_table_make(p, 4);
+    const apr_table_entry_t *e;
+    int i;
+    for (i = 0; i < 4; i++) {
+        apr_table_addn(t, keys[i], "");
+    }
+    e = (const apr_table_entry_t *)apr_table_elts(t)->elts;
+    checksum_known = e[0].key_checksum == CHECKSUM_ACCE &&
+                     e[1].key_checksum == CHECKSUM_ACCE &&
+                     e[2].key_checksum == CHECKSUM_VARY &&
+                     e[3].key_checksum == CHECKSUM_VARY;
+}
+
+/* Removes every Access-Control-* field of t: where the module has a policy
+ * it is the single authority over them.  Returns whether a Vary field is
  * there, which the same pass finds at no cost (apr_table_get would look
- * again: ~25 instructions per response). */
-static int strip_access_control(apr_table_t *t)
+ * again: ~25 instructions per response).  by_checksum: whether the
+ * key_checksum is tested first; a constant, so each caller gets its own
+ * loop. */
+static CORS_HOT_INLINE int strip_from(apr_table_t *t, int by_checksum)
 {
     const apr_array_header_t *arr = apr_table_elts(t);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
     const apr_table_entry_t *end = e + arr->nelts;
     int vary = 0;
     while (e < end) {
-        if (is_access_control(e->key)) {
+        if (by_checksum ? e->key_checksum == CHECKSUM_ACCE &&
+                              (e->key[4] | 0x20) == 's' &&
+                              !ap_cstr_casecmpn(e->key + 5, "s-Control-", 10)
+                        : is_access_control(e->key)) {
             /* Removes every field of that name; the table shrinks, so the
              * same place is looked at again. */
             apr_size_t at =
@@ -482,12 +517,21 @@ static int strip_access_control(apr_table_t *t)
             end = (const apr_table_entry_t *)arr->elts + arr->nelts;
             continue;
         }
-        if ((e->key[0] | 0x20) == 'v' && !ap_cstr_casecmp(e->key, "Vary")) {
-            vary = 1;
-        }
+        vary |= by_checksum ? e->key_checksum == CHECKSUM_VARY && !e->key[4]
+                            : !ap_cstr_casecmp(e->key, "Vary");
         e++;
     }
     return vary;
+}
+
+static CORS_NOINLINE int strip_by_bytes(apr_table_t *t)
+{
+    return strip_from(t, 0);
+}
+
+static CORS_HOT_INLINE int strip_access_control(apr_table_t *t)
+{
+    return checksum_known ? strip_from(t, 1) : strip_by_bytes(t);
 }
 
 static int vary_star(void *found, const char *key, const char *value)

@@ -460,6 +460,10 @@ def measure_ir(cfgs, kinds, root, n1, n2, repeat, jobs):
             res[(c, k)].files.append((out, out2))
     for r in res.values():
         r.value = median(r.per_request)
+        # The files of the repetition that gave the median (the nearest,
+        # for an even count): hot spots read those, not one layout's luck.
+        r.median_files = min(zip(r.per_request, r.files),
+                             key=lambda x: abs(x[0] - r.value))[1] if r.files else None
     return res
 
 

@@ -43,7 +43,7 @@ void cors_strip_init(apr_pool_t *p);
  * own, so that threads counting different verdicts do not contend.
  * cors_counters is set at start-up, NULL where nothing is counted, and
  * read-only afterwards; cors_count() runs on every response, so inline. */
-#define CORS_COUNT_REPORT_DIFFERS (CORS_PREFLIGHT_REFUSED + 1)
+#define CORS_COUNT_REPORT_DIFFERS CORS_VERDICTS
 typedef struct {
     volatile apr_uint64_t n;
     char pad[64 - sizeof(apr_uint64_t)];

@@ -905,7 +905,6 @@ cors_origin_result_t cors_origins_match_listed(const cors_origins_t *o,
                                                apr_pool_t *scratch,
                                                const char **rule)
 {
-    /* Bounded: nothing longer than CORS_ORIGIN_MAX is read. */
-    return cors_origins_lookup(o, origin, strnlen(origin, CORS_ORIGIN_MAX + 1),
-                               scratch, rule);
+    return cors_origins_lookup(o, origin, cors_origin_len(origin), scratch,
+                               rule);
 }

@@ -254,8 +254,8 @@ static void set_detail_str(cors_decision_t *d, const char *reason,
     set_detail(d, reason, detail, detail ? strnlen(detail, 256) : 0);
 }
 
-/* The request's Origin as the detail: olen is its length as measured once
- * (at most CORS_ORIGIN_MAX + 1), of which 256 bytes at most are kept. */
+/* The request's Origin as the detail: olen is its cors_origin_len(), of
+ * which 256 bytes at most are kept. */
 static void set_detail_origin(cors_decision_t *d, const char *reason,
                               const char *origin, apr_size_t olen)
 {
@@ -536,7 +536,7 @@ decide_rules(const cors_policy_t *pol, const cors_request_t *req,
         }
         return d;
     }
-    olen = strnlen(req->origin, CORS_ORIGIN_MAX + 1);
+    olen = cors_origin_len(req->origin);
     for (i = 0; i < n; i++) {
         const char *how = NULL;
         int star = cors_origins_any(rules[i]->origins);
@@ -630,7 +630,7 @@ const cors_decision_t *cors_decide_in(const cors_policy_t *pol,
         decide_expose(pol, 0, d);
         return d;
     }
-    olen = strnlen(req->origin, CORS_ORIGIN_MAX + 1);
+    olen = cors_origin_len(req->origin);
     star = any;
     o = match_origin(pol, req->origin, olen, pool, &how, &star);
     if (req->request_method && !strcmp(req->method, "OPTIONS")) {

@@ -26,8 +26,16 @@ extern const unsigned char cors_char_class[256];
 /* ASCII lower-casing, without the locale lookups of tolower(). */
 #define CORS_LOWER(c) ((char)((c) >= 'A' && (c) <= 'Z' ? (c) | 0x20 : (c)))
 
+/* An Origin's length as the engine measures it, once per request: nothing
+ * past CORS_ORIGIN_MAX + 1 bytes is read, and a longer one is never
+ * allowed. */
+static APR_INLINE apr_size_t cors_origin_len(const char *origin)
+{
+    return strnlen(origin, CORS_ORIGIN_MAX + 1);
+}
+
 /* cors_origins_match_listed() for an origin whose length the caller has
- * measured: len is strnlen(origin, CORS_ORIGIN_MAX + 1). */
+ * measured: len is cors_origin_len(origin). */
 cors_origin_result_t cors_origins_lookup(const cors_origins_t *o,
                                          const char *origin, apr_size_t len,
                                          apr_pool_t *scratch,

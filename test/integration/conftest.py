@@ -73,6 +73,12 @@ The server object (``Server``) has ``.port``, ``.docroot``, ``.root``,
   (also the CORS_VERDICT environment variable, Origin and the response's
   Access-Control-Allow-Origin), ``stop()``.
 
+``stop()`` (also at teardown) first stops the children gracefully
+(``apache2 -k graceful-stop``, SIGWINCH) and waits until they are gone,
+then sends SIGTERM: SIGTERM alone crashes an event MPM child now and then
+(httpd's own shutdown race, with or without mod_cors; see ``stop_workers``
+in bench/benchlib.py), which would fail a random test.
+
 ``Resp``: ``.status`` (int), ``.reason``, ``.headers`` (list of (name, value)
 in wire order), ``.header(name)`` (the value or None; fails when the field is
 repeated), ``.header_all(name)`` (list), ``.has(name)``, ``.vary()`` (set of
@@ -108,11 +114,16 @@ import signal
 import socket
 import socketserver
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "bench"))
+from benchlib import stop_workers  # noqa: E402
 
 APACHE2 = os.environ.get("APACHE2") or os.environ.get("HTTPD") or "/usr/sbin/apache2"
 MODDIR = os.environ.get("APACHE_MODULES_DIR", "/usr/lib/apache2/modules")
@@ -420,13 +431,17 @@ class Server:
             s.close()
 
     def stop(self, check=True):
-        """Stops httpd (SIGTERM, then SIGKILL).  With check, fails when httpd
-        exited with a non-zero status or a child died of a signal."""
+        """Stops httpd (its children gracefully, then SIGTERM, then SIGKILL).
+        With check, fails when httpd exited with a non-zero status or a child
+        died of a signal."""
         if self._stopped:
             return self.returncode
         self._stopped = True
         p = self.proc
         if p is not None and p.poll() is None:
+            if not ONE_PROCESS:
+                # SIGTERM alone can crash an event MPM child (see benchlib)
+                stop_workers(p.pid)
             try:
                 os.kill(p.pid, signal.SIGTERM)
             except ProcessLookupError:

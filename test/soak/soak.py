@@ -32,7 +32,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SRCDIR, "bench"))
-from benchlib import children, conf_head, free_port, rss_kib  # noqa: E402
+from benchlib import children, conf_head, free_port, rss_kib, stop_workers  # noqa: E402
 APACHE2 = os.environ.get("APACHE2", "/usr/sbin/apache2")
 MODDIR = os.environ.get("APACHE_MODULES_DIR", "/usr/lib/apache2/modules")
 MOD_CORS_SO = os.environ.get("MOD_CORS_SO", os.path.join(SRCDIR, ".libs/mod_cors.so"))
@@ -496,6 +496,8 @@ def start_wrk(port, script, secs, out, threads=THREADS,
 def stop_httpd(conf, root, parent):
     if parent is None:
         parent = read_pid(root)
+    if parent:
+        stop_workers(parent)  # SIGTERM alone can crash a child: see benchlib
     try:
         apachectl(conf, "-k", "stop", timeout=30)
     except subprocess.TimeoutExpired:
